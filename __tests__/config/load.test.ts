@@ -1,0 +1,179 @@
+import { loadEnvironment } from "../../config/load";
+
+const VALID = `creatio:
+  image: registry.example.com/creatio-net8:8.3.1
+  tenantId: 1
+  nodes:
+    - { name: node-1, weight: 2 }
+    - { name: node-2, weight: 1 }
+balancer:
+  image: haproxy:2.8
+  httpPort: 80
+  healthCheck: { path: /0/ping, intervalMs: 2000, fall: 3, rise: 2 }
+  stats: { port: 9000, uri: /haproxy_stats, user: admin }
+redis: { image: redis:7.2, db: 0 }
+database: { engine: postgres, image: postgres:16, name: creatio, user: creatio }
+`;
+
+/** VALID with one line replaced (1-based), so every expected line number is visible in the test. */
+function withLine(line: number, text: string): string {
+  const lines = VALID.split("\n");
+  lines[line - 1] = text;
+  return lines.join("\n");
+}
+
+function errorsOf(text: string, file = "config/dev.yaml"): string[] {
+  const result = loadEnvironment(file, text);
+  if (result.ok) throw new Error("expected the config to be rejected");
+  return result.errors;
+}
+
+describe("config: accepted", () => {
+  test("the issue's example applies every default once", () => {
+    // WHEN
+    const result = loadEnvironment("config/dev.yaml", VALID);
+    // THEN
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.environment.name).toBe("dev");
+    expect(result.environment.config.creatio.quartz.instanceId).toBe("AUTO");
+    expect(result.environment.config.balancer.stats.bindAddress).toBe("127.0.0.1");
+    expect(result.environment.config.balancer.healthCheck.timeoutMs).toBe(5000);
+    expect(result.environment.config.network).toEqual({ appSubnet: "172.30.10.0/24", dataSubnet: "172.30.11.0/24" });
+  });
+});
+
+describe("config: rejected, one line per problem with file, line and key path", () => {
+  test("a weight that is not an integer (the issue's example message)", () => {
+    expect(errorsOf(withLine(6, "    - { name: node-2, weight: heavy }"))).toEqual([
+      'config/dev.yaml:6 creatio.nodes[1].weight: expected an integer 1..256, got "heavy"',
+    ]);
+  });
+
+  test.each([
+    [0, "0"],
+    [257, "257"],
+    [1.5, "1.5"],
+  ])("a weight out of HAProxy's range: %s", (weight, shown) => {
+    expect(errorsOf(withLine(5, `    - { name: node-1, weight: ${weight} }`))).toEqual([
+      `config/dev.yaml:5 creatio.nodes[0].weight: expected an integer 1..256, got ${shown}`,
+    ]);
+  });
+
+  test("an unknown key names the keys that are accepted", () => {
+    expect(errorsOf(withLine(3, "  tenantid: 1"))).toEqual([
+      "config/dev.yaml:3 creatio.tenantid: unknown key; expected one of: image, tenantId, httpPort, appDir, quartz, nodes",
+    ]);
+  });
+
+  test("an unknown top-level section", () => {
+    expect(errorsOf(`${VALID}rabbitmq: { image: rabbitmq:3 }\n`)).toEqual([
+      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: network, creatio, balancer, redis, database",
+    ]);
+  });
+
+  test("a wrong type", () => {
+    expect(errorsOf(withLine(9, "  httpPort: eighty"))).toEqual([
+      'config/dev.yaml:9 balancer.httpPort: expected a TCP port 1..65535, got "eighty"',
+    ]);
+  });
+
+  test("a missing required key points at its parent", () => {
+    expect(errorsOf(withLine(8, "  bindAddress: 0.0.0.0"))).toEqual([
+      "config/dev.yaml:7 balancer.image: expected an image reference such as haproxy:2.8, got nothing",
+    ]);
+  });
+
+  test("duplicate node names", () => {
+    expect(errorsOf(withLine(6, "    - { name: node-1, weight: 1 }"))).toEqual([
+      'config/dev.yaml:6 creatio.nodes[1].name: duplicate node name "node-1" (already used by creatio.nodes[0].name)',
+    ]);
+  });
+
+  test.each(["auto", "node-1", "Auto"])("a quartz instance id other than AUTO: %s", (id) => {
+    expect(errorsOf(withLine(3, `  quartz: { instanceId: ${id} }`))).toEqual([
+      `config/dev.yaml:3 creatio.quartz.instanceId: expected "AUTO" (uppercase; Creatio treats any other value as a node name), got "${id}"`,
+    ]);
+  });
+
+  test("a port clash between published ports", () => {
+    expect(errorsOf(withLine(11, "  stats: { port: 80, uri: /haproxy_stats, user: admin }"))).toEqual([
+      "config/dev.yaml:11 balancer.stats.port: port 80 is already published by balancer.httpPort",
+    ]);
+  });
+
+  test("an unpinned image", () => {
+    expect(errorsOf(withLine(12, "redis: { image: redis:latest, db: 0 }"))).toEqual([
+      "config/dev.yaml:12 redis.image: expected an image pinned to a tag or digest, not :latest (a pull could change the farm silently), got \"redis:latest\"",
+    ]);
+  });
+
+  test("another database engine is refused, not silently ignored", () => {
+    expect(errorsOf(withLine(13, "database: { engine: mssql, image: postgres:16 }"))).toEqual([
+      'config/dev.yaml:13 database.engine: expected "postgres" (the only engine this version deploys), got "mssql"',
+    ]);
+  });
+
+  test("overlapping subnets", () => {
+    const text = `network: { appSubnet: 10.9.0.0/16, dataSubnet: 10.9.8.0/24 }\n${VALID}`;
+    expect(errorsOf(text)).toEqual([
+      "config/dev.yaml:1 network.dataSubnet: 10.9.8.0/24 overlaps network.appSubnet 10.9.0.0/16",
+    ]);
+  });
+
+  test("more nodes than the app subnet holds", () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => `    - { name: n${i} }`).join("\n");
+    const text = `network: { appSubnet: 172.30.10.0/28 }\ncreatio:\n  image: c:1\n  nodes:\n${nodes}\nbalancer: { image: haproxy:2.8 }\nredis: { image: redis:7.2 }\ndatabase: { image: postgres:16 }\n`;
+    expect(errorsOf(text)).toEqual([
+      "config/dev.yaml:4 creatio.nodes: 6 nodes do not fit in network.appSubnet 172.30.10.0/28 (room for 4); use a larger subnet",
+    ]);
+  });
+
+  test("max_connections too small for the node count", () => {
+    expect(errorsOf(withLine(13, "database: { image: postgres:16, maxConnections: 25 }"))).toEqual([
+      "config/dev.yaml:13 database.maxConnections: 25 is too small for 2 nodes (each needs a pool of at least 10); use at least 30",
+    ]);
+  });
+
+  test("the superuser as application role", () => {
+    expect(errorsOf(withLine(13, "database: { image: postgres:16, user: postgres }"))).toEqual([
+      "config/dev.yaml:13 database.user: expected a role name that is not reserved (public, none, postgres, current_user, current_role, session_user, pg_*), got \"postgres\"",
+    ]);
+  });
+
+  test("a reserved database name", () => {
+    expect(errorsOf(withLine(13, "database: { image: postgres:16, name: template1 }"))).toEqual([
+      'config/dev.yaml:13 database.name: expected a database name other than postgres, template0 or template1, got "template1"',
+    ]);
+  });
+
+  test("several problems: every one is reported, in file order", () => {
+    const text = withLine(3, "  tenantId: zero").replace("weight: 1 }", "weight: 999 }");
+    expect(errorsOf(text)).toEqual([
+      'config/dev.yaml:3 creatio.tenantId: expected an integer 1..2147483647, got "zero"',
+      "config/dev.yaml:6 creatio.nodes[1].weight: expected an integer 1..256, got 999",
+    ]);
+  });
+
+  test("YAML syntax errors carry their line", () => {
+    expect(errorsOf(withLine(9, "  httpPort: 80: 90"))).toEqual([
+      "config/dev.yaml:9 (yaml): Nested mappings are not allowed in compact mappings",
+    ]);
+  });
+
+  test("a key written twice is an error, not a silent override", () => {
+    expect(errorsOf(withLine(9, "  image: haproxy:2.9"))).toEqual(["config/dev.yaml:9 (yaml): Map keys must be unique"]);
+  });
+
+  test("an empty file", () => {
+    expect(errorsOf("")).toEqual([
+      "config/dev.yaml:1 (root): expected an environment file with keys network, creatio, balancer, redis, database, got nothing",
+    ]);
+  });
+
+  test("a file name that cannot be a stack name", () => {
+    expect(errorsOf(VALID, "config/Dev_1.yaml")).toEqual([
+      `config/Dev_1.yaml:1 (file name): expected a lowercase environment name of letters, digits and '-' (max 20), got "Dev_1"`,
+    ]);
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * Unit tier: the bootstrap renderers are pure and the init script behaves (checked with a fake
+ * `psql` on PATH that records its argv; no database involved).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  BootstrapModel,
+  DEFAULT_BOOTSTRAP_SQL_PATH,
+  renderBootstrapSql,
+  renderInitScript,
+} from "../../constructs/database/render-bootstrap";
+
+const MODEL: BootstrapModel = { databaseName: "creatio_db", appUser: "creatio_app" };
+// Single quote, backslash, double quote, dollar, backtick, spaces, newline: must reach psql verbatim.
+const NASTY_PASSWORD = `it's \\ "q" $HOME \`id\` x\ny`;
+
+describe("renderBootstrapSql", () => {
+  test("GIVEN the same model WHEN rendered twice THEN the output is byte-identical", () => {
+    expect(renderBootstrapSql({ ...MODEL })).toBe(renderBootstrapSql({ ...MODEL }));
+    expect(renderInitScript({ ...MODEL })).toBe(renderInitScript({ ...MODEL }));
+  });
+
+  test("GIVEN a model WHEN rendered THEN identifiers are set once as psql variables and only used through psql quoting", () => {
+    const sql = renderBootstrapSql(MODEL);
+    expect(sql).toContain(`\\set db_name 'creatio_db'`);
+    expect(sql).toContain(`\\set app_user 'creatio_app'`);
+    // The raw names appear exactly once (in \set); every other use is :"var" / :'var' / format(%I).
+    expect(sql.split("creatio_db").length - 1).toBe(1);
+    expect(sql.split("creatio_app").length - 1).toBe(1);
+    expect(sql).toMatch(/ALTER ROLE :"app_user" WITH/);
+    expect(sql).toMatch(/ALTER DATABASE :"db_name" OWNER TO :"app_user";/);
+    expect(sql).toMatch(/REVOKE ALL ON DATABASE :"db_name" FROM PUBLIC;/);
+    expect(sql).toMatch(/GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"app_user";/);
+    expect(sql).toMatch(/GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";/);
+  });
+
+  test("GIVEN a model WHEN rendered THEN creation is conditional (\\gexec + NOT EXISTS) so the script can be re-run", () => {
+    const sql = renderBootstrapSql(MODEL);
+    expect(sql).toMatch(/SELECT format\('CREATE ROLE %I', :'app_user'\)\s+WHERE NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname = :'app_user'\)\s+\\gexec/);
+    expect(sql).toMatch(/SELECT format\('CREATE DATABASE %I WITH OWNER = %I TEMPLATE = template0 ENCODING = %L CONNECTION LIMIT = -1',\s+:'db_name', :'app_user', 'UTF8'\)\s+WHERE NOT EXISTS \(SELECT FROM pg_catalog\.pg_database WHERE datname = :'db_name'\)\s+\\gexec/);
+    // No unconditional CREATE ROLE / CREATE DATABASE statements.
+    expect(sql).not.toMatch(/^\s*CREATE (ROLE|DATABASE)/m);
+    expect(sql).toMatch(/^\\set ON_ERROR_STOP on$/m);
+  });
+
+  test("GIVEN a model WHEN rendered THEN the role is a plain login role and the password only comes from :'app_password'", () => {
+    const sql = renderBootstrapSql(MODEL);
+    expect(sql).toMatch(/LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS/);
+    const passwordClauses = sql.match(/PASSWORD\s+\S+/g) ?? [];
+    expect(passwordClauses).toEqual(["PASSWORD :'app_password';"]);
+    expect(sql).toMatch(/^\\if :\{\?app_password\}$/m);
+  });
+
+  test("GIVEN CREATIO_DB_PASSWORD in the renderer's environment THEN it appears in neither output", () => {
+    const saved = process.env.CREATIO_DB_PASSWORD;
+    process.env.CREATIO_DB_PASSWORD = "Sup3r-Secret-Value";
+    try {
+      expect(renderBootstrapSql(MODEL)).not.toContain("Sup3r-Secret-Value");
+      expect(renderInitScript(MODEL)).not.toContain("Sup3r-Secret-Value");
+    } finally {
+      if (saved === undefined) delete process.env.CREATIO_DB_PASSWORD;
+      else process.env.CREATIO_DB_PASSWORD = saved;
+    }
+  });
+
+  test.each([
+    ["uppercase", { databaseName: "Creatio", appUser: "app" }],
+    ["leading digit", { databaseName: "1db", appUser: "app" }],
+    ["empty", { databaseName: "", appUser: "app" }],
+    ["64 chars", { databaseName: "a".repeat(64), appUser: "app" }],
+    ["quote injection", { databaseName: "db", appUser: "app'; DROP ROLE postgres; --" }],
+    ["hyphen", { databaseName: "db", appUser: "creatio-app" }],
+    ["pg_ role prefix", { databaseName: "db", appUser: "pg_app" }],
+    ["reserved role public", { databaseName: "db", appUser: "public" }],
+    ["bootstrap superuser", { databaseName: "db", appUser: "postgres" }],
+    ["system database", { databaseName: "template1", appUser: "app" }],
+    ["maintenance database", { databaseName: "postgres", appUser: "app" }],
+  ])("GIVEN an invalid model (%s) WHEN rendered THEN it throws", (_label, model) => {
+    expect(() => renderBootstrapSql(model)).toThrow(/^creatio-farm: /);
+    expect(() => renderInitScript(model)).toThrow(/^creatio-farm: /);
+  });
+
+  test("GIVEN a 63-char name with underscores and digits THEN it is accepted", () => {
+    const name = `_${"a1".repeat(31)}`;
+    expect(name).toHaveLength(63);
+    expect(renderBootstrapSql({ databaseName: name, appUser: name })).toContain(`\\set db_name '${name}'`);
+  });
+});
+
+describe("renderInitScript", () => {
+  let dir: string;
+  let fakeBin: string;
+  let argvLog: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-bootstrap-unit-"));
+    fakeBin = path.join(dir, "bin");
+    argvLog = path.join(dir, "psql.argv");
+    fs.mkdirSync(fakeBin);
+    // Fake psql: records each argument NUL-terminated, exits with $FAKE_PSQL_EXIT (default 0).
+    fs.writeFileSync(
+      path.join(fakeBin, "psql"),
+      `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done > "$FAKE_PSQL_LOG"\nexit "\${FAKE_PSQL_EXIT:-0}"\n`,
+      { mode: 0o755 },
+    );
+  });
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function runScript(script: string, env: Record<string, string>) {
+    fs.rmSync(argvLog, { force: true });
+    const file = path.join(dir, "10-creatio-bootstrap.sh");
+    fs.writeFileSync(file, script, { mode: 0o755 });
+    const r = spawnSync(file, [], {
+      encoding: "utf8",
+      env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_PSQL_LOG: argvLog, ...env },
+    });
+    const argv = fs.existsSync(argvLog) ? fs.readFileSync(argvLog, "utf8").split("\0").slice(0, -1) : undefined;
+    return { ...r, argv };
+  }
+
+  test("GIVEN the rendered script THEN it is a POSIX sh script that passes `sh -n` and uses set -eu", () => {
+    const script = renderInitScript(MODEL);
+    expect(script.startsWith("#!/bin/sh\n")).toBe(true);
+    expect(script).toMatch(/^set -eu$/m);
+    const file = path.join(dir, "syntax.sh");
+    fs.writeFileSync(file, script);
+    const r = spawnSync("sh", ["-n", file], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  test("GIVEN no sqlPath THEN the script runs the default /opt/creatio-farm/bootstrap.sql; GIVEN one THEN it uses it", () => {
+    expect(DEFAULT_BOOTSTRAP_SQL_PATH).toBe("/opt/creatio-farm/bootstrap.sql");
+    expect(renderInitScript(MODEL)).toContain(`-f '/opt/creatio-farm/bootstrap.sql'`);
+    expect(renderInitScript({ ...MODEL, sqlPath: "/srv/x/boot.sql" })).toContain(`-f '/srv/x/boot.sql'`);
+    for (const bad of ["relative.sql", "/a/'b.sql", "/a/../b.sql", "/a b.sql", "/dir/", "/a/$(id).sql"]) {
+      expect(() => renderInitScript({ ...MODEL, sqlPath: bad })).toThrow(/^creatio-farm: sqlPath/);
+    }
+  });
+
+  test("GIVEN a password with shell/SQL metacharacters WHEN the script runs THEN psql gets ON_ERROR_STOP=1, the superuser, the -v variable verbatim and the SQL file", () => {
+    const r = runScript(renderInitScript({ ...MODEL, sqlPath: "/opt/x/b.sql" }), {
+      POSTGRES_USER: "postgres",
+      CREATIO_DB_PASSWORD: NASTY_PASSWORD,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.argv).toEqual([
+      "-v", "ON_ERROR_STOP=1",
+      "--no-psqlrc",
+      "--no-password",
+      "--username", "postgres",
+      "--dbname", "postgres",
+      "-v", `app_password=${NASTY_PASSWORD}`,
+      "-f", "/opt/x/b.sql",
+    ]);
+    expect(r.stdout).not.toContain(NASTY_PASSWORD);
+  });
+
+  test("GIVEN psql fails WHEN the script runs THEN the script fails too (set -e)", () => {
+    const r = runScript(renderInitScript(MODEL), {
+      POSTGRES_USER: "postgres",
+      CREATIO_DB_PASSWORD: "pw",
+      FAKE_PSQL_EXIT: "3",
+    });
+    expect(r.argv).toBeDefined();
+    expect(r.status).toBe(3);
+    expect(r.stdout).not.toContain("done");
+  });
+
+  test.each([
+    ["empty", { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "" }],
+    ["unset", { POSTGRES_USER: "postgres" }],
+  ])("GIVEN CREATIO_DB_PASSWORD %s WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", (_label, env) => {
+    const r = runScript(renderInitScript(MODEL), env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^creatio-farm: CREATIO_DB_PASSWORD/);
+    expect(r.argv).toBeUndefined();
+  });
+
+  test("GIVEN POSTGRES_USER unset WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", () => {
+    const r = runScript(renderInitScript(MODEL), { CREATIO_DB_PASSWORD: "pw" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^creatio-farm: POSTGRES_USER/);
+    expect(r.argv).toBeUndefined();
+  });
+});

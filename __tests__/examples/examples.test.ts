@@ -1,0 +1,86 @@
+/**
+ * The example environments in config/: one snapshot per stack and one per rendered file, and every rendered file
+ * checked by the real program that reads it (haproxy, xmllint, sh, JSON.parse).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { environmentFiles, loadEnvironments } from "../../config/load";
+import { CreatioFarmStack } from "../../constructs/farm-stack";
+import { synthFarm } from "../../main";
+import { STATS_TEST_HASH } from "../support/hashes";
+import { readTree, REPO, tempDir } from "../support/farm";
+import { requireProgram, run } from "../support/programs";
+
+const loaded = loadEnvironments(environmentFiles(path.join(REPO, "config")));
+if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+const environments = loaded.environments;
+
+const workDir = tempDir("examples");
+const outdir = path.join(workDir, "cdktf.out");
+const synth = synthFarm({ configDir: path.join(REPO, "config"), outdir });
+if (!synth.ok) throw new Error(synth.errors.join("\n"));
+const tree = readTree(outdir);
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+/** Rendered files of one environment: { "<container>/<path in container>": content }. */
+function renderedFiles(env: string): Record<string, string> {
+  const prefix = `stacks/${env}/files/`;
+  return Object.fromEntries(Object.entries(tree).filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]));
+}
+
+function checkWith(program: string, pkg: string, args: (file: string) => string[], content: string) {
+  const bin = requireProgram(program, pkg);
+  const dir = tempDir("check");
+  const file = path.join(dir, "file");
+  fs.writeFileSync(file, content);
+  try {
+    return run(bin, args(file));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("the examples are dev and prod", () => {
+  expect(environments.map((e) => e.name)).toEqual(["dev", "prod"]);
+});
+
+describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (name, env) => {
+  test("stack snapshot", () => {
+    const stack = new CreatioFarmStack(Testing.app(), name, env.config);
+    expect(Testing.synth(stack, true)).toMatchSnapshot();
+  });
+
+  const files = renderedFiles(name);
+
+  test("rendered files: one per provisioned file of every container", () => {
+    const nodes = env.config.creatio.nodes.length;
+    expect(Object.keys(files).length).toBe(nodes * 5 + 1 + 1 + 2);
+  });
+
+  test.each(Object.keys(files))("%s matches its snapshot", (file) => {
+    expect(files[file]).toMatchSnapshot();
+  });
+
+  test.each(Object.keys(files).filter((f) => f.endsWith("haproxy.cfg")))("%s passes haproxy -dW -c", (file) => {
+    const cfg = files[file].replace("[secret:stats-password-hash]", STATS_TEST_HASH);
+    const result = checkWith("haproxy", "haproxy", (f) => ["-dW", "-c", "-f", f], cfg);
+    expect(result.output).toContain("Configuration file is valid");
+  });
+
+  test.each(Object.keys(files).filter((f) => f.endsWith(".config")))("%s is well-formed XML (xmllint)", (file) => {
+    const result = checkWith("xmllint", "libxml2-utils", (f) => ["--noout", f], files[file]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  test.each(Object.keys(files).filter((f) => f.endsWith(".json")))("%s is JSON", (file) => {
+    expect(() => JSON.parse(files[file])).not.toThrow();
+  });
+
+  test.each(Object.keys(files).filter((f) => f.endsWith(".sh")))("%s passes sh -n", (file) => {
+    const result = checkWith("sh", "dash", (f) => ["-n", f], files[file]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+});

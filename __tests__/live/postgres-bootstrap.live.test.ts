@@ -1,0 +1,168 @@
+/**
+ * Live tier: runs the rendered bootstrap (init script + SQL) against a REAL PostgreSQL started in a
+ * temp dir on 127.0.0.1, the way the postgres image entrypoint would run it.
+ * Missing PostgreSQL/runuser makes beforeAll throw, i.e. the suite FAILS (it never skips).
+ */
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { BootstrapModel, renderBootstrapSql, renderInitScript } from "../../constructs/database/render-bootstrap";
+import { findPostgresBinDir, PgServer, startPostgres } from "./support/postgres";
+
+// Contains a single quote, a backslash, a double quote, a dollar sign and spaces.
+const PASSWORD = `it's a \\ "Cre$atio" pw`;
+const NEW_PASSWORD = `n3w'\\pass\\'word`;
+
+const MODEL: BootstrapModel = { databaseName: "creatio", appUser: "creatio_app" };
+
+let pg: PgServer | undefined;
+
+function server(): PgServer {
+  if (!pg) throw new Error("PostgreSQL did not start (see beforeAll error)");
+  return pg;
+}
+
+/** Renders both files into the temp dir and executes the init script like the entrypoint does. */
+function runInitScript(model: BootstrapModel, password: string | undefined): SpawnSyncReturns<string> {
+  const s = server();
+  const tag = `${model.databaseName}-${model.appUser}`;
+  const sqlPath = path.join(s.workDir, `${tag}-bootstrap.sql`);
+  const scriptPath = path.join(s.workDir, `${tag}-10-creatio-bootstrap.sh`);
+  fs.writeFileSync(sqlPath, renderBootstrapSql(model), { mode: 0o644 });
+  fs.writeFileSync(scriptPath, renderInitScript({ ...model, sqlPath }), { mode: 0o755 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${s.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    POSTGRES_USER: "postgres",
+    POSTGRES_DB: "postgres",
+    PGHOST: s.socketDir,
+    PGPORT: String(s.port),
+  };
+  if (password !== undefined) env.CREATIO_DB_PASSWORD = password;
+  return spawnSync(scriptPath, [], { encoding: "utf8", env, timeout: 30_000 });
+}
+
+function ok(r: SpawnSyncReturns<string>): string {
+  if (r.status !== 0) {
+    throw new Error(`command failed (${r.status ?? r.signal}): ${r.error ?? ""}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+  return r.stdout.trim();
+}
+
+const admin = (db: string, sql: string) => ok(server().psqlAdmin(db, sql));
+
+beforeAll(async () => {
+  // SQL_ASCII/C cluster: proves the bootstrap sets UTF8 explicitly instead of inheriting it.
+  pg = await startPostgres({ initdbArgs: ["--encoding=SQL_ASCII", "--locale=C"], readyTimeoutMs: 15_000 });
+}, 45_000);
+
+afterAll(async () => {
+  await pg?.stop();
+}, 30_000);
+
+describe("Creatio PostgreSQL bootstrap against a real server", () => {
+  test("GIVEN a fresh cluster WHEN the init script runs THEN it succeeds and never prints the password", () => {
+    const r = runInitScript(MODEL, PASSWORD);
+    ok(r);
+    expect(r.stdout).toContain("creatio-farm: bootstrap of 'creatio' done");
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  });
+
+  test("THEN the app role can log in but is not privileged, and its password is stored hashed", () => {
+    expect(admin("postgres", `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
+                              FROM pg_roles WHERE rolname = 'creatio_app'`)).toBe("t|f|f|f|f|f");
+    expect(admin("postgres", "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = 'creatio_app'")).toBe("SCRAM-SHA-256$");
+  });
+
+  test("THEN the app role logs in over TCP 127.0.0.1 with the password (scram) and not with a wrong one", () => {
+    const s = server();
+    expect(ok(s.psqlTcp("creatio_app", PASSWORD, "creatio", "SELECT current_user, current_database()"))).toBe(
+      "creatio_app|creatio",
+    );
+    const wrong = s.psqlTcp("creatio_app", "not-the-password", "creatio", "SELECT 1");
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/password authentication failed/);
+  });
+
+  test("THEN the database is UTF8, unlimited connections, owned by the app role", () => {
+    expect(admin("postgres", `SELECT pg_encoding_to_char(encoding), datconnlimit, pg_get_userbyid(datdba)
+                              FROM pg_database WHERE datname = 'creatio'`)).toBe("UTF8|-1|creatio_app");
+  });
+
+  test("THEN CONNECT is revoked from PUBLIC: another login role cannot connect to the Creatio database", () => {
+    const s = server();
+    admin("postgres", "CREATE ROLE intruder LOGIN PASSWORD 'intruder-pw'");
+    // Sanity: the intruder CAN authenticate (to the postgres db), so the failure below is privileges.
+    expect(ok(s.psqlTcp("intruder", "intruder-pw", "postgres", "SELECT 1"))).toBe("1");
+    const denied = s.psqlTcp("intruder", "intruder-pw", "creatio", "SELECT 1");
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toMatch(/permission denied for database "creatio"/);
+  });
+
+  test("THEN the app role can CREATE TABLE in schema public of its database (needed by pg_restore --no-owner)", () => {
+    const s = server();
+    ok(s.psqlTcp("creatio_app", PASSWORD, "creatio", "CREATE TABLE public.probe (id int); INSERT INTO public.probe VALUES (42)"));
+    expect(admin("creatio", "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'probe'")).toBe(
+      "creatio_app",
+    );
+  });
+
+  test("GIVEN a bootstrapped cluster WHEN the script runs again with a new password THEN it succeeds, keeps data, and the new password replaces the old", () => {
+    const s = server();
+    ok(runInitScript(MODEL, PASSWORD)); // same input again: idempotent
+    // Simulate drift: the re-run must converge role attributes and database ownership.
+    admin("postgres", "ALTER ROLE creatio_app SUPERUSER CREATEDB CREATEROLE NOLOGIN; ALTER DATABASE creatio OWNER TO postgres");
+    ok(runInitScript(MODEL, NEW_PASSWORD));
+    expect(admin("postgres", `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, pg_get_userbyid(datdba)
+                              FROM pg_roles, pg_database WHERE rolname = 'creatio_app' AND datname = 'creatio'`)).toBe(
+      "t|f|f|f|creatio_app",
+    );
+    expect(ok(s.psqlTcp("creatio_app", NEW_PASSWORD, "creatio", "SELECT id FROM public.probe"))).toBe("42");
+    const old = s.psqlTcp("creatio_app", PASSWORD, "creatio", "SELECT 1");
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toMatch(/password authentication failed/);
+    expect(admin("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'creatio'")).toBe("1");
+  });
+
+  test("GIVEN an empty or missing CREATIO_DB_PASSWORD WHEN the script runs THEN it fails with creatio-farm: and changes nothing", () => {
+    const s = server();
+    for (const pw of ["", undefined]) {
+      const r = runInitScript(MODEL, pw);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/^creatio-farm: CREATIO_DB_PASSWORD/);
+    }
+    expect(ok(s.psqlTcp("creatio_app", NEW_PASSWORD, "creatio", "SELECT 1"))).toBe("1");
+  });
+
+  test("GIVEN the SQL run directly by psql without app_password (e.g. dropped into initdb.d) THEN it fails before touching anything", () => {
+    const s = server();
+    const model: BootstrapModel = { databaseName: "never_created", appUser: "never_created" };
+    const sqlPath = path.join(s.workDir, "direct.sql");
+    fs.writeFileSync(sqlPath, renderBootstrapSql(model));
+    const base = ["-X", "-v", "ON_ERROR_STOP=1", "-h", s.socketDir, "-p", String(s.port), "-U", "postgres", "-d", "postgres"];
+    const psql = path.join(s.binDir, "psql");
+    const unset = spawnSync(psql, [...base, "-f", sqlPath], { encoding: "utf8" });
+    expect(unset.status).not.toBe(0);
+    expect(unset.stderr).toContain("creatio-farm: psql variable app_password is not set");
+    const empty = spawnSync(psql, [...base, "-v", "app_password=", "-f", sqlPath], { encoding: "utf8" });
+    expect(empty.status).not.toBe(0);
+    expect(empty.stderr).toContain("creatio-farm: app_password is empty");
+    expect(admin("postgres", "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'never_created') + (SELECT count(*) FROM pg_database WHERE datname = 'never_created')")).toBe("0");
+  });
+
+  test("GIVEN names that are SQL reserved words (db \"order\", role \"user\") WHEN bootstrapped THEN they are quoted correctly", () => {
+    const s = server();
+    const model: BootstrapModel = { databaseName: "order", appUser: "user" };
+    ok(runInitScript(model, PASSWORD));
+    ok(runInitScript(model, PASSWORD));
+    expect(admin("postgres", `SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'order'`)).toBe("user|UTF8");
+    expect(ok(s.psqlTcp("user", PASSWORD, "order", "CREATE TABLE t (i int); SELECT current_user"))).toBe("user");
+    // The first app role must not have gained access to the second database.
+    const cross = s.psqlTcp("creatio_app", NEW_PASSWORD, "order", "SELECT 1");
+    expect(cross.status).not.toBe(0);
+    expect(cross.stderr).toMatch(/permission denied for database "order"/);
+  });
+
+  test("GIVEN no PostgreSQL installation THEN the helper fails (never skips) and says how to install it", () => {
+    expect(() => findPostgresBinDir("/nonexistent/postgresql")).toThrow(/apt-get install postgresql/);
+  });
+});

@@ -1,0 +1,58 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { farmConfigSchema, FarmConfig, FarmConfigInput } from "../../config/schema";
+import { CreatioFarmStack } from "../../constructs/farm-stack";
+
+export const REPO = path.resolve(__dirname, "../..");
+
+/** The smallest valid environment; tests override what they look at. */
+export function minimalInput(): FarmConfigInput {
+  return {
+    creatio: { image: "registry.example.com/creatio-net8:8.3.1", nodes: [{ name: "node-1", weight: 2 }, { name: "node-2" }] },
+    balancer: { image: "haproxy:2.8" },
+    redis: { image: "redis:7.2" },
+    database: { image: "postgres:16" },
+  };
+}
+
+export function config(input: FarmConfigInput = minimalInput()): FarmConfig {
+  return farmConfigSchema.parse(input);
+}
+
+/** A farm stack in a throwaway app, and its synthesized Terraform as parsed JSON. */
+export function synthFarmStack(cfg: FarmConfig = config(), env = "test") {
+  const app = Testing.app();
+  const stack = new CreatioFarmStack(app, env, cfg);
+  const json = Testing.synth(stack, true);
+  return { stack, json, tf: JSON.parse(json) as TerraformJson };
+}
+
+export interface TerraformJson {
+  resource: Record<string, Record<string, Record<string, any>>>;
+  output: Record<string, { value: string; sensitive?: boolean }>;
+}
+
+/** Containers by Docker name. */
+export function containers(tf: TerraformJson): Record<string, Record<string, any>> {
+  return Object.fromEntries(Object.values(tf.resource.docker_container).map((c) => [c.name, c]));
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `creatio-farm-${prefix}-`));
+}
+
+/** Every file under `dir`, as { relative path: content }. */
+export function readTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}

@@ -1,0 +1,145 @@
+import * as fs from "fs";
+import * as path from "path";
+import { runCli, synthFarm } from "../../main";
+import { secretsIn } from "../../constructs/lib/secret-text";
+import { readTree, REPO, tempDir } from "../support/farm";
+
+const DEV = fs.readFileSync(path.join(REPO, "config/dev.yaml"), "utf8");
+
+/** A project folder with the given environment files; synth writes to <dir>/cdktf.out. */
+function project(files: Record<string, string> = { "dev.yaml": DEV }): { dir: string; configDir: string; outdir: string } {
+  const dir = tempDir("synth");
+  const configDir = path.join(dir, "config");
+  fs.mkdirSync(configDir);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(configDir, name), text);
+  return { dir, configDir, outdir: path.join(dir, "cdktf.out") };
+}
+
+function synthOk(p: { configDir: string; outdir: string }) {
+  const result = synthFarm(p);
+  if (!result.ok) throw new Error(result.errors.join("\n"));
+  return result;
+}
+
+const cleanup: string[] = [];
+afterEach(() => cleanup.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+function tracked<T extends { dir: string }>(p: T): T {
+  cleanup.push(p.dir);
+  return p;
+}
+
+describe("synth output", () => {
+  test("two synths of the same config in different directories are byte-identical", () => {
+    const a = tracked(project());
+    const b = tracked(project());
+    synthOk(a);
+    synthOk(b);
+    const treeA = readTree(a.outdir);
+    expect(Object.keys(treeA).length).toBeGreaterThan(10);
+    expect(readTree(b.outdir)).toEqual(treeA);
+    // no absolute path of either project leaks into the output
+    expect(JSON.stringify(treeA)).not.toContain(a.dir);
+  });
+
+  test("every provisioned file has a review copy that is exactly what Terraform hands the container", () => {
+    const p = tracked(project());
+    synthOk(p);
+    const stackDir = path.join(p.outdir, "stacks/dev");
+    const tf = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+    let checked = 0;
+    for (const c of Object.values<any>(tf.resource.docker_container)) {
+      for (const upload of c.upload ?? []) {
+        const review = fs.readFileSync(path.join(stackDir, "files", c.name, upload.file), "utf8");
+        // Terraform's view of the content: escapes undone, references to secrets shown as reviewers see them.
+        const delivered = String(upload.content)
+          .replace(/\$\{random_password\.secrets_([a-z-]+)_\w+\.(result|bcrypt_hash)\}/g, (_, name: string, attr: string) =>
+            `[secret:${attr === "bcrypt_hash" ? `${name}-hash` : name}]`,
+          )
+          .replace(/\$\$\{/g, "${")
+          .replace(/%%\{/g, "%{");
+        expect(delivered).toBe(review);
+        checked++;
+      }
+    }
+    // haproxy.cfg (%{+Q}r) and the PostgreSQL init script (${POSTGRES_USER:-}) hold literal interpolation syntax
+    expect(checked).toBe(14);
+    expect(fs.readFileSync(path.join(stackDir, "files/dev-haproxy/usr/local/etc/haproxy/haproxy.cfg"), "utf8")).toContain("%{+Q}r");
+    expect(fs.readFileSync(path.join(stackDir, "files/dev-postgres/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh"), "utf8")).toContain("${POSTGRES_USER:-}");
+  });
+
+  test("no secret value and no internal placeholder is written", () => {
+    const p = tracked(project());
+    synthOk(p);
+    const tree = readTree(p.outdir);
+    const all = Object.values(tree).join("\n");
+    expect(all).not.toContain("@@secret:");
+    expect(secretsIn(all)).toEqual([]);
+    expect(tree["stacks/dev/files/dev-creatio-node-1/app/ConnectionStrings.config"]).toContain("password=[secret:database-password];");
+  });
+
+  test("changing one node's weight changes the balancer only", () => {
+    const before = tracked(project());
+    const after = tracked(project({ "dev.yaml": DEV.replace("{ name: node-2, weight: 1 }", "{ name: node-2, weight: 3 }") }));
+    synthOk(before);
+    synthOk(after);
+    const resources = (p: { outdir: string }) =>
+      JSON.parse(fs.readFileSync(path.join(p.outdir, "stacks/dev/cdk.tf.json"), "utf8")).resource as Record<string, Record<string, unknown>>;
+    const a = resources(before);
+    const b = resources(after);
+    const changed: string[] = [];
+    for (const type of Object.keys({ ...a, ...b })) {
+      for (const name of Object.keys({ ...a[type], ...b[type] })) {
+        if (JSON.stringify(a[type]?.[name]) !== JSON.stringify(b[type]?.[name])) changed.push(`${type}.${name}`);
+      }
+    }
+    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_container_\w+$/)]);
+  });
+
+  test("re-synth replaces generated files, drops removed stacks and keeps what Terraform put beside them", () => {
+    const p = tracked(project({ "dev.yaml": DEV, "qa.yaml": DEV.replace(/172\.30\.1/g, "172.30.9") }));
+    synthOk(p);
+    const qaCache = path.join(p.outdir, "stacks/qa/.terraform/providers.txt");
+    fs.mkdirSync(path.dirname(qaCache), { recursive: true });
+    fs.writeFileSync(qaCache, "provider cache");
+    fs.writeFileSync(path.join(p.outdir, "stacks/dev/files/leftover.txt"), "stale");
+    // WHEN qa is removed from config/
+    fs.rmSync(path.join(p.configDir, "qa.yaml"));
+    synthOk(p);
+    // THEN its generated files are gone, its Terraform cache is not, and dev holds no stale file
+    expect(fs.existsSync(path.join(p.outdir, "stacks/qa/cdk.tf.json"))).toBe(false);
+    expect(fs.existsSync(path.join(p.outdir, "stacks/qa/files"))).toBe(false);
+    expect(fs.readFileSync(qaCache, "utf8")).toBe("provider cache");
+    expect(fs.existsSync(path.join(p.outdir, "stacks/dev/files/leftover.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(p.outdir, "stacks/dev/cdk.tf.json"))).toBe(true);
+  });
+});
+
+describe("bad input", () => {
+  test("exit code 1, one line per problem, no stack trace, cdktf.out exactly as it was", () => {
+    // GIVEN a previous good synth and a config that has since gone bad in two places
+    const p = tracked(project());
+    synthOk(p);
+    const before = readTree(p.outdir);
+    fs.writeFileSync(
+      path.join(p.configDir, "dev.yaml"),
+      DEV.replace("weight: 1 }", "weight: heavy }").replace("tenantId: 1", "tenantId: 1\n  nodez: []"),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    // WHEN
+    const code = runCli({ configDir: p.configDir, outdir: p.outdir }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    // THEN
+    const file = path.join(p.configDir, "dev.yaml");
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `${file}:6 creatio.nodez: unknown key; expected one of: image, tenantId, httpPort, appDir, quartz, nodes`,
+      `${file}:9 creatio.nodes[1].weight: expected an integer 1..256, got "heavy"`,
+      `synth: 2 problem(s); nothing was written to ${p.outdir}/`,
+    ]);
+    expect(err.join("\n")).not.toMatch(/\n\s+at /);
+    expect(out).toEqual([]);
+    expect(readTree(p.outdir)).toEqual(before);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(["cdktf.out", "config"]); // no staging folder left behind
+  });
+
+});

@@ -1,0 +1,104 @@
+#!/bin/sh
+# creatio-farm entrypoint: patch the Creatio configuration for web-farm operation,
+# then exec the real command (e.g. `dotnet Terrasoft.WebHost.dll`).
+#
+# Environment:
+#   CREATIO_TENANT_ID  required, positive integer; written to an existing
+#                      <appSettings> TenantId key (never inserted)
+#   CREATIO_FARM_DIR   default /opt/creatio-farm; holds appsettings.farm.json,
+#                      patch-webhost-config.awk and merge-appsettings.awk
+#   CREATIO_APP_DIR    default /app; holds Terrasoft.WebHost.dll.config and
+#                      appsettings.json
+#   CREATIO_AWK        default "awk"; the awk to run (may be "busybox awk")
+#
+# Each file is rewritten through a temp file in its own directory (same file mode,
+# `mv` is an atomic rename) and only when its bytes change, so restarting a node is
+# a no-op. Any failure stops the container before Creatio starts (fail closed): a
+# node running non-clustered Quartz would double-fire scheduled jobs.
+# POSIX sh: works with dash and busybox sh.
+set -eu
+
+log() { printf 'creatio-farm: %s\n' "$*" >&2; }
+die() { log "$*"; exit 2; }
+
+farm_dir=${CREATIO_FARM_DIR:-/opt/creatio-farm}
+app_dir=${CREATIO_APP_DIR:-/app}
+awk_cmd=${CREATIO_AWK:-awk}
+
+[ "$#" -gt 0 ] || die "no command given; usage: entrypoint.sh <command> [args...]"
+
+tenant_id=${CREATIO_TENANT_ID:-}
+case $tenant_id in
+  '') die "CREATIO_TENANT_ID is not set; refusing to start" ;;
+  *[!0-9]* | 0*) die "CREATIO_TENANT_ID must be a positive integer (got '$tenant_id'); refusing to start" ;;
+esac
+
+webhost_config=$app_dir/Terrasoft.WebHost.dll.config
+appsettings=$app_dir/appsettings.json
+overlay=$farm_dir/appsettings.farm.json
+patch_awk=$farm_dir/patch-webhost-config.awk
+merge_awk=$farm_dir/merge-appsettings.awk
+
+for f in "$patch_awk" "$merge_awk" "$overlay"; do
+  [ -f "$f" ] || die "$f not found; refusing to start"
+done
+[ -f "$webhost_config" ] || die "$webhost_config not found; refusing to start a farm node without clustered Quartz"
+
+cur_tmp=
+cleanup() {
+  if [ -n "$cur_tmp" ]; then rm -f "$cur_tmp"; fi
+  cur_tmp=
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+new_tmp() { # $1 = file the temp file will replace (always contains a "/")
+  cur_tmp=$(mktemp "${1%/*}/.${1##*/}.farm.XXXXXX") \
+    || die "cannot create a temp file next to $1; refusing to start"
+}
+
+# install_tmp TARGET: replace TARGET by the temp file if the bytes differ.
+install_tmp() {
+  if [ -f "$1" ] && cmp -s "$cur_tmp" "$1"; then
+    cleanup
+    log "$1 unchanged"
+  else
+    mv -f "$cur_tmp" "$1" || die "cannot replace $1; refusing to start"
+    cur_tmp=
+    log "$1 patched"
+  fi
+}
+
+# patch_file TARGET AWK-ARGS...: run awk with AWK-ARGS (they name the input files) into
+# a temp copy of TARGET (cp -p first, so the mode/owner of TARGET are kept).
+patch_file() {
+  target=$1
+  shift
+  [ -r "$target" ] && [ -w "$target" ] || die "$target is not readable and writable; refusing to start"
+  new_tmp "$target"
+  cp -p "$target" "$cur_tmp" || die "cannot copy $target; refusing to start"
+  # shellcheck disable=SC2086 # awk_cmd may be two words ("busybox awk")
+  if ! LC_ALL=C $awk_cmd "$@" > "$cur_tmp"; then
+    cleanup
+    die "patching $target failed; refusing to start"
+  fi
+  install_tmp "$target"
+}
+
+patch_file "$webhost_config" -v "tenant_id=$tenant_id" -f "$patch_awk" "$webhost_config"
+
+if [ -f "$appsettings" ]; then
+  patch_file "$appsettings" -f "$merge_awk" "$overlay" "$appsettings"
+else
+  new_tmp "$appsettings"
+  cat "$overlay" > "$cur_tmp" || die "cannot write $appsettings; refusing to start"
+  chmod 0644 "$cur_tmp"
+  mv -f "$cur_tmp" "$appsettings" || die "cannot create $appsettings; refusing to start"
+  cur_tmp=
+  log "$appsettings patched (created from $overlay)"
+fi
+
+trap - EXIT HUP INT TERM
+exec "$@"

@@ -1,0 +1,240 @@
+# patch-webhost-config.awk -- creatio-farm start-up patch for Terrasoft.WebHost.dll.config
+#
+#   awk -v tenant_id=1 -f patch-webhost-config.awk Terrasoft.WebHost.dll.config > out
+#
+# What it does (everything else is copied byte for byte):
+#   * In every <quartz> block that is a direct child of <quartzConfig>, makes sure
+#       quartz.jobStore.clustered                 = true
+#       quartz.jobStore.acquireTriggersWithinLock = true
+#       quartz.scheduler.instanceId               = AUTO
+#     An existing <add key=...> (any attribute order, ' or " quotes, any whitespace,
+#     self-closing or not, key matched case-insensitively like .NET's
+#     NameValueCollection does) only gets its value attribute rewritten. A missing
+#     key is inserted as a new line just before that block's </quartz>, indented like
+#     the block's other <add> lines, with the file's line ending (CRLF stays CRLF).
+#     A key present twice in one block has BOTH occurrences set (nothing is removed).
+#   * In <appSettings> (child of the root element), an existing TenantId key gets
+#     value=tenant_id. A missing TenantId is NOT inserted (inserting it into the
+#     external config is documented as harmful on Framework >= 7.14.1 and is
+#     unconfirmed for .NET); a one-line note goes to stderr.
+#   * <!-- comments -->, CDATA and processing instructions are skipped, so commented
+#     out keys/blocks are never touched.
+#
+# Fails closed (message on stderr starting with "creatio-farm:", exit 2, nothing on
+# stdout) when: tenant_id is not a positive integer, there is no <quartzConfig>, it
+# has no <quartz> block, a <quartz/> block is self-closing, tags are unbalanced or a
+# close tag / <add> cannot be parsed, or a comment/tag is unterminated. A node running
+# non-clustered Quartz would double-fire jobs, so refusing to start is correct.
+#
+# Idempotent: running it on its own output yields identical bytes.
+# Portable: POSIX awk only (tested with mawk, gawk and busybox awk).
+
+BEGIN {
+    # XML 1.0 forbids U+0001, so with RS="\001" the whole file is a single record
+    # and the presence/absence of the final newline is preserved exactly.
+    RS = "\001"
+    FS = "\001"
+    KEY[1] = "quartz.jobStore.clustered";                 VAL[1] = "true"
+    KEY[2] = "quartz.jobStore.acquireTriggersWithinLock"; VAL[2] = "true"
+    KEY[3] = "quartz.scheduler.instanceId";               VAL[3] = "AUTO"
+    NKEY = 3
+}
+
+{ data = (NR == 1) ? $0 : data "\001" $0 }
+
+function fail(msg) {
+    printf "creatio-farm: %s\n", msg > "/dev/stderr"
+    exit 2
+}
+
+function note(msg) {
+    printf "creatio-farm: %s\n", msg > "/dev/stderr"
+}
+
+# Line number (in the input) of the "<" that starts part[i].
+function lineno(i,    raw, n, j, t) {
+    split(data, raw, "<")
+    n = 1
+    for (j = 1; j < i; j++) { t = raw[j]; n += gsub(/\n/, "", t) }
+    return n
+}
+
+# Skip a construct that starts in part[i] at offset off and ends with term.
+# Returns the index of the part in which it ends.
+function skip_until(i, off, term, what,    j) {
+    if (index(substr(part[i], off), term)) return i
+    for (j = i + 1; j <= np; j++)
+        if (index(part[j], term)) return j
+    fail("unterminated " what " starting at line " lineno(i) " of " src)
+}
+
+# Parse the attributes of tag (text after "<", up to and including ">").
+# Sets na, an[], avs[] (value start), avl[] (value length), aqe[] (closing quote).
+# Returns 1 on success, 0 if the tag is not well-formed.
+function parse_attrs(tag,    pos, rest, q, e) {
+    na = 0
+    if (!match(tag, /^[^ \t\r\n\/>]+/)) return 0
+    pos = RLENGTH + 1
+    while (1) {
+        rest = substr(tag, pos)
+        if (match(rest, /^[ \t\r\n]*\/?>$/)) return 1
+        if (!match(rest, /^[ \t\r\n]+/)) return 0
+        pos += RLENGTH
+        rest = substr(tag, pos)
+        if (!match(rest, /^[^ \t\r\n=\/>"']+/)) return 0
+        na++
+        an[na] = substr(rest, 1, RLENGTH)
+        pos += RLENGTH
+        rest = substr(tag, pos)
+        if (!match(rest, /^[ \t\r\n]*=[ \t\r\n]*/)) return 0
+        pos += RLENGTH
+        q = substr(tag, pos, 1)
+        if (q != "\"" && q != "'") return 0
+        e = index(substr(tag, pos + 1), q)
+        if (!e) return 0
+        avs[na] = pos + 1
+        avl[na] = e - 1
+        aqe[na] = pos + e
+        pos = pos + e + 1
+    }
+}
+
+function attr_index(nm,    k) {
+    for (k = 1; k <= na; k++) if (an[k] == nm) return k
+    return 0
+}
+
+# Return tag with its value attribute set to v (keeping the quote character);
+# if there is no value attribute, one is added right after the key attribute.
+# Requires parse_attrs(tag) to have been called.
+function set_value(tag, v,    kv, kk) {
+    kv = attr_index("value")
+    if (kv) return substr(tag, 1, avs[kv] - 1) v substr(tag, avs[kv] + avl[kv])
+    kk = attr_index("key")
+    return substr(tag, 1, aqe[kk]) " value=\"" v "\"" substr(tag, aqe[kk] + 1)
+}
+
+# part[i] is an <add ...> that is a direct child of a quartz block.
+function quartz_add(i, tag, tail,    kk, k, lk) {
+    if (!parse_attrs(tag)) fail("cannot parse <add> at line " lineno(i) " of " src)
+    if (!qhasind && match(part[i - 1], /\n[ \t]*$/)) {
+        qind = substr(part[i - 1], RSTART + 1)
+        qhasind = 1
+    }
+    kk = attr_index("key")
+    if (!kk) return
+    lk = tolower(substr(tag, avs[kk], avl[kk]))
+    for (k = 1; k <= NKEY; k++) {
+        if (lk == tolower(KEY[k])) {
+            found[k]++
+            part[i] = set_value(tag, VAL[k]) tail
+            return
+        }
+    }
+}
+
+# part[i] is an <add ...> that is a direct child of <appSettings>.
+function appsettings_add(i, tag, tail,    kk) {
+    if (!parse_attrs(tag)) fail("cannot parse <add> at line " lineno(i) " of " src)
+    kk = attr_index("key")
+    if (!kk) return
+    if (tolower(substr(tag, avs[kk], avl[kk])) != "tenantid") return
+    tenant_seen++
+    part[i] = set_value(tag, tenant_id) tail
+}
+
+# part[i] is the </quartz> closing a quartz block: insert the missing keys.
+function finish_block(i,    prev, k, ind, cind, ins) {
+    prev = part[i - 1]
+    if (match(prev, /\n[ \t]*$/)) {
+        # </quartz> starts its line: insert whole lines before it
+        cind = substr(prev, RSTART + 1)
+        ind = qhasind ? qind : cind (cind ~ /\t/ ? "\t" : "  ")
+        ins = ""
+        for (k = 1; k <= NKEY; k++)
+            if (!found[k]) ins = ins ind "<add key=\"" KEY[k] "\" value=\"" VAL[k] "\" />" eol
+        part[i - 1] = substr(prev, 1, RSTART) ins cind
+    } else {
+        # </quartz> shares its line with other markup: insert inline
+        ins = ""
+        for (k = 1; k <= NKEY; k++)
+            if (!found[k]) ins = ins "<add key=\"" KEY[k] "\" value=\"" VAL[k] "\" />"
+        part[i - 1] = prev ins
+    }
+}
+
+function close_el(i, tag,    nm) {
+    if (tag !~ /^\/[^ \t\r\n\/>]+[ \t\r\n]*>$/)
+        fail("unrecognizable close tag <" tag " at line " lineno(i) " of " src)
+    match(tag, /^\/[^ \t\r\n\/>]+/)
+    nm = substr(tag, 2, RLENGTH - 1)
+    if (depth == 0 || stk[depth] != nm)
+        fail("unexpected </" nm "> at line " lineno(i) " of " src \
+             (depth ? " (expected </" stk[depth] ">)" : ""))
+    if (qd && depth == qd) { finish_block(i); qd = 0 }
+    if (qc && depth == qc) qc = 0
+    if (as && depth == as) as = 0
+    depth--
+}
+
+END {
+    src = (FILENAME != "" && FILENAME != "-") ? FILENAME : "input"
+    if (tenant_id !~ /^[1-9][0-9]*$/)
+        fail("tenant_id must be a positive integer (got '" tenant_id "')")
+
+    eol = "\n"
+    i = index(data, "\n")
+    if (i > 1 && substr(data, i - 1, 1) == "\r") eol = "\r\n"
+
+    np = split(data, part, "<")
+    depth = 0; qc = 0; qd = 0; as = 0; nqc = 0; nblk = 0; tenant_seen = 0
+    for (i = 2; i <= np; i++) {
+        p = part[i]
+        if (substr(p, 1, 3) == "!--")      { i = skip_until(i, 4, "-->", "comment"); continue }
+        if (substr(p, 1, 8) == "![CDATA[") { i = skip_until(i, 9, "]]>", "CDATA section"); continue }
+        if (substr(p, 1, 1) == "?")        { i = skip_until(i, 2, "?>", "processing instruction"); continue }
+        if (substr(p, 1, 1) == "!")        { i = skip_until(i, 2, ">", "declaration"); continue }
+
+        if (!match(p, /^[^"'>]*("[^"]*"[^"'>]*|'[^']*'[^"'>]*)*>/))
+            fail("unterminated tag at line " lineno(i) " of " src)
+        tag = substr(p, 1, RLENGTH)
+        tail = substr(p, RLENGTH + 1)
+
+        if (substr(tag, 1, 1) == "/") { close_el(i, tag); continue }
+
+        if (!match(tag, /^[A-Za-z_:][-A-Za-z0-9_:.]*/))
+            fail("unrecognizable tag at line " lineno(i) " of " src)
+        name = substr(tag, 1, RLENGTH)
+        selfclose = (tag ~ /\/>$/)
+        lvl = depth + 1
+
+        if (name == "quartzConfig") {
+            if (qc) fail("nested <quartzConfig> at line " lineno(i) " of " src)
+            nqc++
+            if (!selfclose) qc = lvl
+        } else if (name == "quartz" && qc && lvl == qc + 1) {
+            if (selfclose)
+                fail("self-closing <quartz/> block at line " lineno(i) " of " src \
+                     ": no </quartz> to insert the cluster keys before")
+            nblk++
+            qd = lvl; qhasind = 0; qind = ""
+            for (k = 1; k <= NKEY; k++) found[k] = 0
+        } else if (name == "add" && qd && lvl == qd + 1) {
+            quartz_add(i, tag, tail)
+        } else if (name == "appSettings" && lvl == 2) {
+            if (!selfclose) as = lvl
+        } else if (name == "add" && as && lvl == as + 1) {
+            appsettings_add(i, tag, tail)
+        }
+
+        if (!selfclose) { depth = lvl; stk[depth] = name }
+    }
+
+    if (depth) fail("<" stk[depth] "> is never closed in " src)
+    if (!nqc) fail("no <quartzConfig> element in " src "; refusing to start a farm node with unknown Quartz settings")
+    if (!nblk) fail("no <quartz> block inside <quartzConfig> in " src "; refusing to start a farm node with unknown Quartz settings")
+    if (!tenant_seen) note("note: no TenantId key in <appSettings> of " src "; left absent (not inserted)")
+
+    printf "%s", part[1]
+    for (i = 2; i <= np; i++) printf "<%s", part[i]
+}

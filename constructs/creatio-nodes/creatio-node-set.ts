@@ -1,0 +1,156 @@
+import * as path from "path";
+import { Construct } from "constructs";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { CONTAINER, DEFAULTS } from "../defaults";
+import { asset } from "../lib/template";
+import { FarmContainer } from "../lib/farm-container";
+import { farmImage } from "../lib/farm-image";
+import { FarmValidationError } from "../lib/errors";
+import { FarmNetwork } from "../networks/farm-network";
+import { OFFSETS } from "../networks/address-plan";
+import { FarmSecrets } from "../secrets/farm-secrets";
+import { DatabaseEndpoint, RedisEndpoint, renderConnectionStrings } from "./render-connection-strings";
+import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
+
+const ASSETS = path.join(__dirname, "assets");
+
+export interface CreatioNodeSpec {
+  /** Node name; the container is `<env>-creatio-<name>`. */
+  readonly name: string;
+  /** Balancer weight, 1..256. @default 1 */
+  readonly weight?: number;
+}
+
+export interface CreatioNodeSetProps {
+  /** Environment name: prefixes container and volume names. */
+  readonly environment: string;
+  /** The Creatio .NET 8 image, pinned. */
+  readonly image: string;
+  readonly nodes: readonly CreatioNodeSpec[];
+  readonly secrets: FarmSecrets;
+  /** TenantId, identical on every node. @default 1 */
+  readonly tenantId?: number;
+  /** Port Kestrel listens on inside each node. @default 5000 */
+  readonly httpPort?: number;
+  /** Application root inside the image. @default "/app" */
+  readonly appDir?: string;
+}
+
+/** One node of the set. */
+export interface CreatioNode {
+  readonly name: string;
+  readonly weight: number;
+  readonly index: number;
+  readonly container: FarmContainer;
+}
+
+/**
+ * N identical Creatio .NET 8 nodes from one image. Every node gets the same ConnectionStrings.config, the same
+ * web-farm patch step (Quartz clustering in every scheduler block, TenantId) and the same ForwardedHeaders
+ * overlay; they differ only in name, address and weight.
+ *
+ * The set is wired by the components it talks to: `balancer.addBackend(nodes)`, `redis.allowFrom(nodes)`,
+ * `database.allowFrom(nodes)`. Synth fails with the construct path if one of them is missing.
+ *
+ * @example
+ * const nodes = new CreatioNodeSet(stack, "creatio", { environment: "dev", image: "registry.example.com/creatio-net8:8.3.1",
+ *   nodes: [{ name: "node-1", weight: 2 }, { name: "node-2" }], secrets });
+ */
+export class CreatioNodeSet extends Construct {
+  public readonly members: readonly CreatioNode[];
+  public readonly httpPort: number;
+  public readonly appDir: string;
+  private readonly environment: string;
+  private readonly trustedProxies = new Set<string>();
+  private redis?: RedisEndpoint;
+  private database?: DatabaseEndpoint;
+
+  constructor(scope: Construct, id: string, props: CreatioNodeSetProps) {
+    super(scope, id);
+    this.environment = props.environment;
+    this.httpPort = props.httpPort ?? DEFAULTS.creatio.httpPort;
+    this.appDir = props.appDir ?? DEFAULTS.creatio.appDir;
+    const tenantId = props.tenantId ?? DEFAULTS.creatio.tenantId;
+    if (props.nodes.length === 0) throw new FarmValidationError("a node set needs at least one node", this);
+    const names = props.nodes.map((n) => n.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) throw new FarmValidationError(`node name "${duplicate}" is used twice`, this);
+
+    // Shared by every node of the site: keys written by one node must be readable by all (safe default while
+    // Creatio's requirement here is unconfirmed).
+    const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-creatio-data-protection-keys` });
+
+    const image = farmImage(this, props.image);
+    this.members = props.nodes.map((spec, index) => {
+      const scope = new Construct(this, spec.name);
+      const logs = new Volume(scope, "logs", { name: `${props.environment}-creatio-${spec.name}-logs` });
+      const container = new FarmContainer(scope, "container", {
+        name: `${props.environment}-creatio-${spec.name}`,
+        image,
+        role: "app",
+        secrets: props.secrets,
+        entrypoint: ["/bin/sh", `${CONTAINER.farmDir}/entrypoint.sh`],
+        command: ["dotnet", "Terrasoft.WebHost.dll"],
+        workingDir: this.appDir,
+        env: [
+          `CREATIO_APP_DIR=${this.appDir}`,
+          `CREATIO_FARM_DIR=${CONTAINER.farmDir}`,
+          `CREATIO_TENANT_ID=${tenantId}`,
+        ],
+        volumes: [
+          { volumeName: logs.name, containerPath: `${this.appDir}/Logs` },
+          { volumeName: keys.name, containerPath: `${this.appDir}/DataProtectionKeys` },
+        ],
+      });
+      this.provisionFiles(container);
+      return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };
+    });
+
+    this.node.addValidation({
+      validate: () => [
+        ...(this.trustedProxies.size ? [] : ["no proxy in front of the nodes: call balancer.addBackend(nodes)"]),
+        ...(this.redis ? [] : ["the nodes have no Redis: call redis.allowFrom(nodes)"]),
+        ...(this.database ? [] : ["the nodes have no database: call database.allowFrom(nodes)"]),
+      ],
+    });
+  }
+
+  /** Attaches every node to `network`, node k at the plan's node offset + k. */
+  public attachTo(network: FarmNetwork): void {
+    for (const m of this.members) m.container.attach(network, OFFSETS.firstNode + m.index);
+  }
+
+  /** Adds a proxy address the nodes accept X-Forwarded-For from (Creatio's KnownProxiesIP). */
+  public trustProxy(address: string): void {
+    this.trustedProxies.add(address);
+  }
+
+  /** Points every node at the shared Redis. Called by `RedisCache.allowFrom`. */
+  public useRedis(endpoint: RedisEndpoint): void {
+    if (this.redis) throw new FarmValidationError("the nodes already use a Redis", this);
+    this.redis = endpoint;
+  }
+
+  /** Points every node at the shared database. Called by `PostgresDatabase.allowFrom`. */
+  public useDatabase(endpoint: DatabaseEndpoint): void {
+    if (this.database) throw new FarmValidationError("the nodes already use a database", this);
+    this.database = endpoint;
+  }
+
+  private provisionFiles(container: FarmContainer): void {
+    container.addFile(`${this.appDir}/ConnectionStrings.config`, () =>
+      renderConnectionStrings({ environment: this.environment, database: this.required(this.database, "database"), redis: this.required(this.redis, "Redis") }),
+    );
+    container.addFile(`${CONTAINER.farmDir}/appsettings.farm.json`, () =>
+      renderAppsettingsOverlay({ knownProxies: [...this.trustedProxies] }),
+    );
+    container.addFile(`${CONTAINER.farmDir}/entrypoint.sh`, () => asset(ASSETS, "entrypoint.sh"), { executable: true });
+    container.addFile(`${CONTAINER.farmDir}/patch-webhost-config.awk`, () => asset(ASSETS, "patch-webhost-config.awk"));
+    container.addFile(`${CONTAINER.farmDir}/merge-appsettings.awk`, () => asset(ASSETS, "merge-appsettings.awk"));
+  }
+
+  private required<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new FarmValidationError(`the nodes have no ${what} to render their connection strings`, this);
+    return value;
+  }
+}

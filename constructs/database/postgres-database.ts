@@ -1,0 +1,122 @@
+import { Construct } from "constructs";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { CONTAINER, DEFAULTS } from "../defaults";
+import { FarmContainer } from "../lib/farm-container";
+import { farmImage } from "../lib/farm-image";
+import { FarmValidationError } from "../lib/errors";
+import { secretPlaceholder } from "../lib/secret-text";
+import { FarmNetwork } from "../networks/farm-network";
+import { OFFSETS } from "../networks/address-plan";
+import { FarmSecrets } from "../secrets/farm-secrets";
+import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
+import { minimumMaxConnections, poolPerNode } from "./pool-sizing";
+import { renderBootstrapSql, renderInitScript } from "./render-bootstrap";
+
+/** The name nodes use for the database on the data network. */
+const HOST_ALIAS = "postgres";
+const DATA_DIR = "/var/lib/postgresql/data";
+const SQL_PATH = `${CONTAINER.farmDir}/bootstrap.sql`;
+
+export interface PostgresDatabaseProps {
+  /** Environment name: prefixes container and volume names. */
+  readonly environment: string;
+  /** PostgreSQL image (16 or newer), pinned. */
+  readonly image: string;
+  /** The internal network the database shares with the nodes. */
+  readonly network: FarmNetwork;
+  readonly secrets: FarmSecrets;
+  /** Database Creatio uses. @default "creatio" */
+  readonly name?: string;
+  /** Login role the nodes connect as; never a superuser. @default "creatio" */
+  readonly user?: string;
+  /** PostgreSQL max_connections; each node's pool is derived from it. @default 500 */
+  readonly maxConnections?: number;
+}
+
+/**
+ * PostgreSQL for the farm. On first start the image creates the superuser `postgres` and runs the bootstrap,
+ * which creates the application role and database; the operator then restores Creatio's backup into it.
+ * The data volume carries `prevent_destroy`: no plan can delete it, even `cdktf destroy`.
+ *
+ * @example
+ * const db = new PostgresDatabase(stack, "database", { environment: "dev", image: "postgres:16", network: data, secrets });
+ * db.allowFrom(nodes);
+ */
+export class PostgresDatabase extends Construct {
+  public readonly container: FarmContainer;
+  public readonly volume: Volume;
+  public readonly databaseName: string;
+  public readonly user: string;
+  public readonly maxConnections: number;
+  private readonly network: FarmNetwork;
+
+  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+    super(scope, id);
+    this.network = props.network;
+    this.databaseName = props.name ?? DEFAULTS.database.name;
+    this.user = props.user ?? DEFAULTS.database.user;
+    this.maxConnections = props.maxConnections ?? DEFAULTS.database.maxConnections;
+    const model = { databaseName: this.databaseName, appUser: this.user, sqlPath: SQL_PATH };
+    try {
+      renderBootstrapSql(model); // validates names now, with this construct's path, rather than at synth
+    } catch (e) {
+      throw new FarmValidationError((e as Error).message.replace(/^creatio-farm: /, ""), this);
+    }
+
+    this.volume = new Volume(this, "volume", {
+      name: `${props.environment}-postgres-data`,
+      lifecycle: { preventDestroy: true },
+    });
+    this.container = new FarmContainer(this, "container", {
+      name: `${props.environment}-postgres`,
+      image: farmImage(this, props.image),
+      role: "data",
+      secrets: props.secrets,
+      command: [
+        "postgres",
+        "-c", `max_connections=${this.maxConnections}`,
+        // Creatio's sizing rule: 0.24 MB of shared buffers per connection.
+        "-c", `shared_buffers=${Math.ceil(this.maxConnections * 0.24)}MB`,
+      ],
+      env: [
+        "POSTGRES_USER=postgres",
+        "POSTGRES_DB=postgres",
+        `POSTGRES_PASSWORD=${secretPlaceholder("database-superuser-password")}`,
+        `CREATIO_DB_PASSWORD=${secretPlaceholder("database-password")}`,
+      ],
+      volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIR }],
+      shmSizeMb: 256,
+      // Fast shutdown: roll back open transactions and stop cleanly instead of waiting for clients to leave.
+      stopSignal: "SIGINT",
+    });
+    this.container.attach(props.network, OFFSETS.database, [HOST_ALIAS]);
+    this.container.addFile(SQL_PATH, () => renderBootstrapSql(model));
+    this.container.addFile("/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh", () => renderInitScript(model), {
+      executable: true,
+    });
+  }
+
+  /**
+   * Lets the nodes use this database: attaches them to the data network and gives them the endpoint, with a
+   * pool per node derived from max_connections.
+   */
+  public allowFrom(nodes: CreatioNodeSet): void {
+    const pool = poolPerNode(this.maxConnections, nodes.members.length);
+    if (pool === undefined) {
+      throw new FarmValidationError(
+        `max_connections ${this.maxConnections} is too small for ${nodes.members.length} nodes; ` +
+          `use at least ${minimumMaxConnections(nodes.members.length)}`,
+        this,
+      );
+    }
+    nodes.attachTo(this.network);
+    nodes.useDatabase({
+      host: HOST_ALIAS,
+      port: CONTAINER.postgresPort,
+      name: this.databaseName,
+      user: this.user,
+      password: secretPlaceholder("database-password"),
+      maxPoolSize: pool,
+    });
+  }
+}

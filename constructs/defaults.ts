@@ -1,0 +1,64 @@
+/**
+ * Every default value of the product, in one place.
+ *
+ * The config schema (`config/schema.ts`) applies these to YAML input, and the constructs apply the same
+ * constants to programmatic props, so a default is written once and cannot drift between the two.
+ */
+export const DEFAULTS = {
+  network: {
+    /** Balancer ↔ application nodes. */
+    appSubnet: "172.30.10.0/24",
+    /** Nodes ↔ Redis and the database; `internal: true`, no route out. */
+    dataSubnet: "172.30.11.0/24",
+  },
+  creatio: {
+    tenantId: 1,
+    /** Port Kestrel listens on inside the node (the official image's `EXPOSE 5000`). */
+    httpPort: 5000,
+    appDir: "/app",
+    /** Quartz.NET must derive a unique id per node; Creatio reads anything but uppercase AUTO as a node name. */
+    quartzInstanceId: "AUTO",
+    weight: 1,
+  },
+  balancer: {
+    httpPort: 80,
+    bindAddress: "0.0.0.0",
+    /** Connections the balancer accepts in total; the container's file-descriptor limit is derived from it. */
+    maxConnections: 4096,
+    healthCheck: {
+      /** Creatio's own balancer example; on .NET 8 `/api/HealthCheck/Ping` (clio) is the alternative. */
+      path: "/0/ping",
+      host: "localhost",
+      intervalMs: 2000,
+      fall: 3,
+      rise: 2,
+      /** Read timeout of one check, so a node that accepts TCP but never answers is marked down. */
+      timeoutMs: 5000,
+    },
+    stats: {
+      port: 9000,
+      uri: "/haproxy_stats",
+      user: "admin",
+      /** Host address the stats port is published on: loopback, not the public interface. */
+      bindAddress: "127.0.0.1",
+    },
+  },
+  redis: {
+    db: 0,
+  },
+  database: {
+    engine: "postgres",
+    name: "creatio",
+    user: "creatio",
+    maxConnections: 500,
+  },
+} as const;
+
+/** Container-side facts that are not configurable: they are how the images behave. */
+export const CONTAINER = {
+  /** HAProxy's official image runs as a non-root user, so it binds high ports inside the container. */
+  haproxyHttpPort: 8080,
+  redisPort: 6379,
+  postgresPort: 5432,
+  farmDir: "/opt/creatio-farm",
+} as const;

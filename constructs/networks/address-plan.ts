@@ -1,0 +1,27 @@
+import { hostAddress, hostCapacity, parseCidr } from "./ipv4";
+
+/**
+ * Fixed host offsets inside the farm's subnets. Addresses are fixed so that the balancer's address can be
+ * written into every node's `KnownProxiesIP` at synth, and so that a plan shows every address it will use.
+ * Changing an offset moves a container to a new address, which replaces it: treat these as frozen.
+ */
+export const OFFSETS = {
+  /** On the app network. */
+  balancer: 2,
+  /** On the data network. */
+  redis: 2,
+  /** On the data network. */
+  database: 3,
+  /** Node k (0-based) sits at firstNode + k on both the app and the data network. */
+  firstNode: 11,
+} as const;
+
+/** How many nodes a subnet can hold under this plan. */
+export function nodeCapacity(subnet: string): number {
+  const cidr = parseCidr(subnet);
+  return cidr ? hostCapacity(cidr) - OFFSETS.firstNode + 1 : 0;
+}
+
+export function nodeAddress(subnet: string, index: number): string {
+  return hostAddress(subnet, OFFSETS.firstNode + index);
+}

@@ -1,0 +1,41 @@
+import { Construct } from "constructs";
+import { Network } from "@cdktf/provider-docker/lib/network";
+import { hostAddress } from "./ipv4";
+
+export interface FarmNetworkProps {
+  /** Docker network name; unique per Docker host, so it carries the environment name. */
+  readonly name: string;
+  /** Fixed IPv4 subnet, so every address in the farm is known at synth. */
+  readonly subnet: string;
+  /**
+   * No route out of the network: containers on it reach only each other.
+   * @default false
+   */
+  readonly internal?: boolean;
+}
+
+/** A user-defined Docker bridge network with a fixed subnet (user-defined networks also give Docker's DNS). */
+export class FarmNetwork extends Construct {
+  public readonly name: string;
+  public readonly subnet: string;
+  public readonly internal: boolean;
+  public readonly resource: Network;
+
+  constructor(scope: Construct, id: string, props: FarmNetworkProps) {
+    super(scope, id);
+    this.name = props.name;
+    this.subnet = props.subnet;
+    this.internal = props.internal ?? false;
+    this.resource = new Network(this, "Default", {
+      name: props.name,
+      driver: "bridge",
+      internal: this.internal,
+      ipamConfig: [{ subnet: props.subnet, gateway: hostAddress(props.subnet, 1) }],
+    });
+  }
+
+  /** The address at `offset` in this network's subnet. */
+  public address(offset: number): string {
+    return hostAddress(this.subnet, offset);
+  }
+}

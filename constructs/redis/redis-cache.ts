@@ -1,0 +1,63 @@
+import { Construct } from "constructs";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { CONTAINER, DEFAULTS } from "../defaults";
+import { FarmContainer } from "../lib/farm-container";
+import { farmImage } from "../lib/farm-image";
+import { FarmNetwork } from "../networks/farm-network";
+import { OFFSETS } from "../networks/address-plan";
+import { FarmSecrets } from "../secrets/farm-secrets";
+import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
+import { renderRedisConf } from "./render-redis-conf";
+
+const CONF_PATH = "/usr/local/etc/redis/redis.conf";
+/** The name nodes use for Redis on the data network. */
+const HOST_ALIAS = "redis";
+
+export interface RedisCacheProps {
+  /** Environment name: prefixes container and volume names. */
+  readonly environment: string;
+  /** Redis image, pinned. */
+  readonly image: string;
+  /** The internal network Redis shares with the nodes. */
+  readonly network: FarmNetwork;
+  readonly secrets: FarmSecrets;
+  /** Database number the nodes use; unique per Creatio site. @default 0 */
+  readonly db?: number;
+}
+
+/**
+ * Redis shared by all nodes of the site (sessions, cache, locks), on the internal data network only, with its
+ * append-only file on a named volume.
+ *
+ * @example
+ * const redis = new RedisCache(stack, "redis", { environment: "dev", image: "redis:7.2", network: data, secrets });
+ * redis.allowFrom(nodes);
+ */
+export class RedisCache extends Construct {
+  public readonly container: FarmContainer;
+  private readonly network: FarmNetwork;
+  private readonly db: number;
+
+  constructor(scope: Construct, id: string, props: RedisCacheProps) {
+    super(scope, id);
+    this.network = props.network;
+    this.db = props.db ?? DEFAULTS.redis.db;
+    const volume = new Volume(this, "volume", { name: `${props.environment}-redis-data` });
+    this.container = new FarmContainer(this, "container", {
+      name: `${props.environment}-redis`,
+      image: farmImage(this, props.image),
+      role: "data",
+      secrets: props.secrets,
+      command: ["redis-server", CONF_PATH],
+      volumes: [{ volumeName: volume.name, containerPath: "/data" }],
+    });
+    this.container.attach(props.network, OFFSETS.redis, [HOST_ALIAS]);
+    this.container.addFile(CONF_PATH, () => renderRedisConf({ environment: props.environment, port: CONTAINER.redisPort }));
+  }
+
+  /** Lets the nodes use this Redis: attaches them to the data network and gives them the endpoint. */
+  public allowFrom(nodes: CreatioNodeSet): void {
+    nodes.attachTo(this.network);
+    nodes.useRedis({ host: HOST_ALIAS, port: CONTAINER.redisPort, db: this.db });
+  }
+}

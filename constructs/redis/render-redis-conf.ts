@@ -1,0 +1,13 @@
+/** redis.conf for the farm's Redis. Pure: model in, text out. */
+import { template } from "../lib/template";
+
+export interface RedisConfModel {
+  readonly environment: string;
+  readonly port: number;
+}
+
+const render = template(__dirname, "redis.conf.hbs");
+
+export function renderRedisConf(model: RedisConfModel): string {
+  return render(model);
+}

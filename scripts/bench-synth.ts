@@ -1,0 +1,76 @@
+/**
+ * `npm run bench:synth`: synth time and peak memory of the example environment and of generated 50/100/200-node
+ * environments, each measured in a fresh `node` process (what `npm run synth` costs, module loading included).
+ * Prints figures; asserts nothing. Goal: example under 0.6 s, growth close to linear in the node count.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const ROOT = path.join(__dirname, "..", "..");
+const CHILD = path.join(__dirname, "bench-synth-child.js");
+
+interface Sample {
+  wallMs: number;
+  synthMs: number;
+  maxRssMb: number;
+}
+
+function generated(nodes: number): string {
+  const list = Array.from({ length: nodes }, (_, i) => `    - { name: node-${i + 1}, weight: ${(i % 3) + 1} }`).join("\n");
+  return [
+    "network: { appSubnet: 172.31.0.0/20, dataSubnet: 172.31.16.0/20 }",
+    "creatio:",
+    "  image: registry.example.com/creatio-net8:8.3.1",
+    "  nodes:",
+    list,
+    "balancer: { image: haproxy:2.8, maxConnections: 50000 }",
+    "redis: { image: redis:7.2 }",
+    `database: { image: postgres:16, maxConnections: ${nodes * 10 + 100} }`,
+    "",
+  ].join("\n");
+}
+
+function measure(configDir: string): Sample[] {
+  const samples: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-out-"));
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [CHILD, configDir, path.join(outdir, "cdktf.out")], { encoding: "utf8" });
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    fs.rmSync(outdir, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}`);
+    samples.push({ wallMs, ...JSON.parse(r.stdout) });
+  }
+  return samples;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function report(label: string, nodes: number, samples: Sample[]) {
+  const wall = median(samples.map((s) => s.wallMs));
+  const synth = median(samples.map((s) => s.synthMs));
+  const rss = Math.max(...samples.map((s) => s.maxRssMb));
+  console.log(
+    `${label.padEnd(22)} nodes=${String(nodes).padStart(3)}  process ${wall.toFixed(0).padStart(5)} ms` +
+      `  synth ${synth.toFixed(0).padStart(5)} ms  (${(synth / nodes).toFixed(1)} ms/node)  peak RSS ${rss.toFixed(0)} MB`,
+  );
+  return synth;
+}
+
+console.log(`bench:synth — median of ${RUNS} runs, each a fresh node process (node ${process.version}, ${os.cpus().length} cores)`);
+const exampleDir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
+fs.copyFileSync(path.join(ROOT, "config", "dev.yaml"), path.join(exampleDir, "dev.yaml"));
+report("example (config/dev)", 2, measure(exampleDir));
+const perSize: Array<[number, number]> = [];
+for (const nodes of [50, 100, 200]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
+  fs.writeFileSync(path.join(dir, "bench.yaml"), generated(nodes));
+  perSize.push([nodes, report(`generated`, nodes, measure(dir))]);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+fs.rmSync(exampleDir, { recursive: true, force: true });
+const [[n1, t1], , [n3, t3]] = perSize;
+console.log(`growth ${n1}→${n3} nodes: ×${(t3 / t1).toFixed(2)} synth time for ×${n3 / n1} nodes (linear would be ×${n3 / n1})`);
