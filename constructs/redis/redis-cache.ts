@@ -10,6 +10,7 @@ import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
 import { renderRedisConf } from "./render-redis-conf";
 
 const CONF_PATH = "/usr/local/etc/redis/redis.conf";
+const DATA_DIR = "/data";
 /** The name nodes use for Redis on the data network. */
 const HOST_ALIAS = "redis";
 
@@ -49,10 +50,10 @@ export class RedisCache extends Construct {
       role: "data",
       secrets: props.secrets,
       command: ["redis-server", CONF_PATH],
-      volumes: [{ volumeName: volume.name, containerPath: "/data" }],
+      volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
     });
     this.container.attach(props.network, OFFSETS.redis, [HOST_ALIAS]);
-    this.container.addFile(CONF_PATH, () => renderRedisConf({ environment: props.environment, port: CONTAINER.redisPort }));
+    this.container.addFile(CONF_PATH, () => renderRedisConf({ environment: props.environment, port: CONTAINER.redisPort, dataDir: DATA_DIR }));
   }
 
   /** Lets the nodes use this Redis: attaches them to the data network and gives them the endpoint. */

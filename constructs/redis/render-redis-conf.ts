@@ -4,6 +4,8 @@ import { template } from "../lib/template";
 export interface RedisConfModel {
   readonly environment: string;
   readonly port: number;
+  /** Where the append-only file lives; Redis checks it exists when it reads the file. */
+  readonly dataDir: string;
 }
 
 const render = template(__dirname, "redis.conf.hbs");

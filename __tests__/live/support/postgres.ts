@@ -8,11 +8,13 @@
  */
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { alive, freePort, sleep, waitForExit } from "./processes";
 
 const INSTALL_HINT = "install it with `apt-get install postgresql` (needs initdb, postgres, pg_isready, psql) and util-linux `runuser`";
+
+export { freePort };
 
 export interface PgServer {
   /** Directory holding initdb/postgres/psql/pg_isready of the version in use. */
@@ -51,18 +53,6 @@ export function findRunuser(): string {
   throw new Error(`runuser not found: ${INSTALL_HINT}`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
 
 function osUserIds(user: string): { uid: number; gid: number } {
   const uid = spawnSync("id", ["-u", user], { encoding: "utf8" });
@@ -73,27 +63,8 @@ function osUserIds(user: string): { uid: number; gid: number } {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 export interface StartOptions {
   /** Extra initdb arguments (e.g. encoding/locale). */
