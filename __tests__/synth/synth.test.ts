@@ -1,9 +1,12 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { runCli, synthFarm } from "../../main";
 import { secretsIn } from "../../constructs/lib/secret-text";
 import { readTree, REPO, tempDir } from "../support/farm";
 
+const RUN_TS = path.join(REPO, "__tests__/support/run-ts.js");
+const SYNTH_CHILD = path.join(REPO, "__tests__/support/synth-child.ts");
 const DEV = fs.readFileSync(path.join(REPO, "config/dev.yaml"), "utf8");
 
 /** A project folder with the given environment files; synth writes to <dir>/cdktf.out. */
@@ -39,6 +42,29 @@ describe("synth output", () => {
     expect(readTree(b.outdir)).toEqual(treeA);
     // no absolute path of either project leaks into the output
     expect(JSON.stringify(treeA)).not.toContain(a.dir);
+  });
+
+  test("the output does not depend on the machine's locale (ICU collation differs, e.g. Danish sorts aa after b)", () => {
+    const config = DEV.replace("name: node-1,", "name: b,").replace("name: node-2,", "name: aa,");
+    const outputs = ["C.UTF-8", "da_DK.UTF-8"].map((locale) => {
+      const p = tracked(project({ "dev.yaml": config }));
+      const r = spawnSync(process.execPath, [RUN_TS, SYNTH_CHILD, p.configDir, p.outdir], {
+        encoding: "utf8",
+        env: { ...process.env, LANG: locale, LC_ALL: locale },
+      });
+      expect(r.stderr).toBe("");
+      return readTree(p.outdir);
+    });
+    // the hazard is real on this machine: ICU orders these two names differently under the two locales
+    const collated = ["C.UTF-8", "da_DK.UTF-8"].map((locale) =>
+      spawnSync(process.execPath, ["-e", 'console.log(["b","aa"].sort((x,y)=>x.localeCompare(y)).join())'], {
+        encoding: "utf8",
+        env: { ...process.env, LANG: locale, LC_ALL: locale },
+      }).stdout.trim(),
+    );
+    expect(collated).toEqual(["aa,b", "b,aa"]);
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[0]["stacks/dev/files/dev-haproxy/usr/local/etc/haproxy/haproxy.cfg"]).toMatch(/server aa [^\n]*\n\s+server b /);
   });
 
   test("every provisioned file has a review copy that is exactly what Terraform hands the container", () => {

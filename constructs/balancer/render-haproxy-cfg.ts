@@ -2,6 +2,7 @@
  * haproxy.cfg for HAProxy 2.6+ (modern syntax: no rspirep/reqadd, http-check send, userlist auth). Pure: model in,
  * text out; it imports nothing from cdktf, so it moves with the product to a fork or to plain Terraform.
  */
+import { byCodeUnit } from "../lib/order";
 import { template } from "../lib/template";
 
 export interface HaproxyServer {
@@ -50,6 +51,6 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
     // While a node changes state, checks run at the faster of 1 s and the normal interval, so a dead node
     // leaves rotation after about interval + (fall - 1) × fastinter instead of interval × fall.
     fastinterMs: Math.min(1000, hc.intervalMs),
-    servers: [...model.servers].sort((a, b) => a.name.localeCompare(b.name)),
+    servers: [...model.servers].sort((a, b) => byCodeUnit(a.name, b.name)),
   });
 }

@@ -15,6 +15,7 @@ import {
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { FarmNetwork } from "../networks/farm-network";
 import { FarmValidationError } from "./errors";
+import { byCodeUnit } from "./order";
 import { SecretName, toReviewText, toTerraformText } from "./secret-text";
 
 /**
@@ -174,7 +175,7 @@ export class FarmContainer extends Construct {
   }
 
   private sortedAttachments(): Attachment[] {
-    return [...this.attachments.values()].sort((a, b) => a.network.name.localeCompare(b.network.name));
+    return [...this.attachments.values()].sort((a, b) => byCodeUnit(a.network.name, b.network.name));
   }
 
   private writeReviewCopies(session: ISynthesisSession): void {
