@@ -10,7 +10,7 @@ import { DEFAULTS } from "../constructs/defaults";
 import { imagePinProblem } from "../constructs/lib/image-ref";
 import { nodeCapacity } from "../constructs/networks/address-plan";
 import { overlaps, parseCidr } from "../constructs/networks/ipv4";
-import { minimumMaxConnections, poolPerNode } from "../constructs/database/pool-sizing";
+import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
 
 const intIn = (min: number, max: number, what = "an integer") => {
@@ -145,9 +145,12 @@ const database = mapping({
     })
     .default(DEFAULTS.database.user)
     .describe("Login role the nodes connect as (not a superuser)."),
-  maxConnections: intIn(20, 10000)
+  maxConnections: intIn(20, 100000)
     .default(DEFAULTS.database.maxConnections)
-    .describe("PostgreSQL max_connections."),
+    .describe("PostgreSQL max_connections; must cover nodes × 2 pools × nodePoolSize + 10 reserved."),
+  nodePoolSize: intIn(1, 10000)
+    .default(DEFAULTS.database.nodePoolSize)
+    .describe("Npgsql pool limit of each of a node's two connection strings (db, dbPostgreSql)."),
 });
 
 const network = mapping({
@@ -211,12 +214,8 @@ export const farmConfigSchema = mapping(
         message: `${cfg.creatio.nodes.length} nodes do not fit in network.appSubnet ${cfg.network.appSubnet} (room for ${capacity}); use a larger subnet`,
       });
 
-    if (poolPerNode(cfg.database.maxConnections, cfg.creatio.nodes.length) === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["database", "maxConnections"],
-        message: `${cfg.database.maxConnections} is too small for ${cfg.creatio.nodes.length} nodes (each needs a pool of at least 10); use at least ${minimumMaxConnections(cfg.creatio.nodes.length)}`,
-      });
+    const budget = connectionBudgetProblem(cfg.database.maxConnections, cfg.creatio.nodes.length, cfg.database.nodePoolSize);
+    if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
 
   });
 

@@ -51,6 +51,8 @@ export const DEFAULTS = {
     name: "creatio",
     user: "creatio",
     maxConnections: 500,
+    /** Npgsql pool limit of each of a node's two connection strings. */
+    nodePoolSize: 50,
   },
 } as const;
 

@@ -28,7 +28,7 @@ function generated(nodes: number): string {
     list,
     "balancer: { image: haproxy:2.8, maxConnections: 50000 }",
     "redis: { image: redis:7.2 }",
-    `database: { image: postgres:16, maxConnections: ${nodes * 10 + 100} }`,
+    `database: { image: postgres:16, nodePoolSize: 4, maxConnections: ${nodes * 8 + 10} }`,
     "",
   ].join("\n");
 }

@@ -123,15 +123,15 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("more nodes than the app subnet holds", () => {
     const nodes = Array.from({ length: 6 }, (_, i) => `    - { name: n${i} }`).join("\n");
-    const text = `network: { appSubnet: 172.30.10.0/28 }\ncreatio:\n  image: c:1\n  nodes:\n${nodes}\nbalancer: { image: haproxy:2.8 }\nredis: { image: redis:7.2 }\ndatabase: { image: postgres:16 }\n`;
+    const text = `network: { appSubnet: 172.30.10.0/28 }\ncreatio:\n  image: c:1\n  nodes:\n${nodes}\nbalancer: { image: haproxy:2.8 }\nredis: { image: redis:7.2 }\ndatabase: { image: postgres:16, maxConnections: 2000 }\n`;
     expect(errorsOf(text)).toEqual([
       "config/dev.yaml:4 creatio.nodes: 6 nodes do not fit in network.appSubnet 172.30.10.0/28 (room for 4); use a larger subnet",
     ]);
   });
 
-  test("max_connections too small for the node count", () => {
-    expect(errorsOf(withLine(13, "database: { image: postgres:16, maxConnections: 25 }"))).toEqual([
-      "config/dev.yaml:13 database.maxConnections: 25 is too small for 2 nodes (each needs a pool of at least 10); use at least 30",
+  test("max_connections that cannot hold every node's two pools", () => {
+    expect(errorsOf(withLine(13, "database: { image: postgres:16, maxConnections: 200 }"))).toEqual([
+      "config/dev.yaml:13 database.maxConnections: max_connections 200 cannot serve 2 nodes × 2 pools × 50 + 10 reserved = 210 connections; raise it to 210 or lower the pool size",
     ]);
   });
 

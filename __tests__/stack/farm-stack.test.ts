@@ -108,10 +108,11 @@ describe("CreatioFarmStack", () => {
     });
   });
 
-  test("each node's database pool keeps the farm under max_connections", () => {
-    const { tf } = synthFarmStack(config({ ...minimalInput(), database: { image: "postgres:16", maxConnections: 100 } }));
+  test("both connection strings carry the configured pool size; max_connections reaches the server", () => {
+    const { tf } = synthFarmStack(config({ ...minimalInput(), database: { image: "postgres:16", maxConnections: 100, nodePoolSize: 22 } }));
     const cs = containers(tf)["test-creatio-node-1"].upload.find((u: any) => u.file === "/app/ConnectionStrings.config").content;
-    expect(cs).toContain("MaxPoolSize=45;");
+    expect(cs).toContain("MaxPoolSize=22;");
+    expect(cs).toContain("Maximum Pool Size=22\"");
     expect(containers(tf)["test-postgres"].command).toEqual(["postgres", "-c", "max_connections=100", "-c", "shared_buffers=24MB"]);
   });
 });
@@ -159,6 +160,6 @@ describe("relationship methods and construct validation", () => {
     const app = Testing.app();
     expect(
       () => new CreatioFarmStack(app, "x", { ...cfg, database: { ...cfg.database, maxConnections: 20 } }),
-    ).toThrow("[x/database] max_connections 20 is too small for 2 nodes; use at least 30");
+    ).toThrow("[x/database] max_connections 20 cannot serve 2 nodes × 2 pools × 50 + 10 reserved = 210 connections");
   });
 });

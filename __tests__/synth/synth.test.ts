@@ -24,6 +24,27 @@ function synthOk(p: { configDir: string; outdir: string }) {
   return result;
 }
 
+/** Terraform addresses that differ between two synths of the dev stack. */
+function resourceDiff(before: { outdir: string }, after: { outdir: string }) {
+  const resources = (p: { outdir: string }) =>
+    JSON.parse(fs.readFileSync(path.join(p.outdir, "stacks/dev/cdk.tf.json"), "utf8")).resource as Record<string, Record<string, unknown>>;
+  const a = resources(before);
+  const b = resources(after);
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const type of Object.keys({ ...a, ...b }).sort()) {
+    for (const name of Object.keys({ ...a[type], ...b[type] }).sort()) {
+      const x = a[type]?.[name];
+      const y = b[type]?.[name];
+      if (x === undefined) added.push(`${type}.${name}`);
+      else if (y === undefined) removed.push(`${type}.${name}`);
+      else if (JSON.stringify(x) !== JSON.stringify(y)) changed.push(`${type}.${name}`);
+    }
+  }
+  return { changed, added, removed };
+}
+
 const cleanup: string[] = [];
 afterEach(() => cleanup.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 function tracked<T extends { dir: string }>(p: T): T {
@@ -108,17 +129,23 @@ describe("synth output", () => {
     const after = tracked(project({ "dev.yaml": DEV.replace("{ name: node-2, weight: 1 }", "{ name: node-2, weight: 3 }") }));
     synthOk(before);
     synthOk(after);
-    const resources = (p: { outdir: string }) =>
-      JSON.parse(fs.readFileSync(path.join(p.outdir, "stacks/dev/cdk.tf.json"), "utf8")).resource as Record<string, Record<string, unknown>>;
-    const a = resources(before);
-    const b = resources(after);
-    const changed: string[] = [];
-    for (const type of Object.keys({ ...a, ...b })) {
-      for (const name of Object.keys({ ...a[type], ...b[type] })) {
-        if (JSON.stringify(a[type]?.[name]) !== JSON.stringify(b[type]?.[name])) changed.push(`${type}.${name}`);
-      }
-    }
+    const { changed, added, removed } = resourceDiff(before, after);
     expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_container_\w+$/)]);
+    expect([...added, ...removed]).toEqual([]);
+  });
+
+  test("adding a node adds its resources and changes the balancer, and nothing else: no running node is replaced", () => {
+    const before = tracked(project());
+    const after = tracked(project({ "dev.yaml": DEV.replace("    - { name: node-2, weight: 1 }\n", "    - { name: node-2, weight: 1 }\n    - { name: node-3, weight: 1 }\n") }));
+    synthOk(before);
+    synthOk(after);
+    const { changed, added, removed } = resourceDiff(before, after);
+    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_container_\w+$/)]);
+    expect(added).toEqual([
+      expect.stringMatching(/^docker_container\.creatio_node-3_container_\w+$/),
+      expect.stringMatching(/^docker_volume\.creatio_node-3_logs_\w+$/),
+    ]);
+    expect(removed).toEqual([]);
   });
 
   test("re-synth replaces generated files, drops removed stacks and keeps what Terraform put beside them", () => {

@@ -8,7 +8,7 @@ export interface DatabaseEndpoint {
   readonly user: string;
   /** The password, or a secret placeholder resolved at apply time. */
   readonly password: string;
-  /** Npgsql pool limit per node, so the farm as a whole stays under the server's max_connections. */
+  /** Npgsql pool limit of each connection string (a node holds two pools: db and dbPostgreSql). */
   readonly maxPoolSize: number;
 }
 

@@ -9,7 +9,7 @@ import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
-import { minimumMaxConnections, poolPerNode } from "./pool-sizing";
+import { connectionBudgetProblem } from "./pool-sizing";
 import { renderBootstrapSql, renderInitScript } from "./render-bootstrap";
 
 /** The name nodes use for the database on the data network. */
@@ -29,8 +29,10 @@ export interface PostgresDatabaseProps {
   readonly name?: string;
   /** Login role the nodes connect as; never a superuser. @default "creatio" */
   readonly user?: string;
-  /** PostgreSQL max_connections; each node's pool is derived from it. @default 500 */
+  /** PostgreSQL max_connections; must cover every node's pools plus a reserve. @default 500 */
   readonly maxConnections?: number;
+  /** Npgsql pool limit of each of a node's two connection strings. @default 50 */
+  readonly nodePoolSize?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class PostgresDatabase extends Construct {
   public readonly databaseName: string;
   public readonly user: string;
   public readonly maxConnections: number;
+  public readonly nodePoolSize: number;
   private readonly network: FarmNetwork;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
@@ -56,6 +59,7 @@ export class PostgresDatabase extends Construct {
     this.databaseName = props.name ?? DEFAULTS.database.name;
     this.user = props.user ?? DEFAULTS.database.user;
     this.maxConnections = props.maxConnections ?? DEFAULTS.database.maxConnections;
+    this.nodePoolSize = props.nodePoolSize ?? DEFAULTS.database.nodePoolSize;
     const model = { databaseName: this.databaseName, appUser: this.user, sqlPath: SQL_PATH };
     try {
       renderBootstrapSql(model); // validates names now, with this construct's path, rather than at synth
@@ -97,18 +101,12 @@ export class PostgresDatabase extends Construct {
   }
 
   /**
-   * Lets the nodes use this database: attaches them to the data network and gives them the endpoint, with a
-   * pool per node derived from max_connections.
+   * Lets the nodes use this database: attaches them to the data network and gives them the endpoint. Fails with
+   * the numbers when max_connections cannot hold every node's pools.
    */
   public allowFrom(nodes: CreatioNodeSet): void {
-    const pool = poolPerNode(this.maxConnections, nodes.members.length);
-    if (pool === undefined) {
-      throw new FarmValidationError(
-        `max_connections ${this.maxConnections} is too small for ${nodes.members.length} nodes; ` +
-          `use at least ${minimumMaxConnections(nodes.members.length)}`,
-        this,
-      );
-    }
+    const problem = connectionBudgetProblem(this.maxConnections, nodes.members.length, this.nodePoolSize);
+    if (problem) throw new FarmValidationError(problem, this);
     nodes.attachTo(this.network);
     nodes.useDatabase({
       host: HOST_ALIAS,
@@ -116,7 +114,7 @@ export class PostgresDatabase extends Construct {
       name: this.databaseName,
       user: this.user,
       password: secretPlaceholder("database-password"),
-      maxPoolSize: pool,
+      maxPoolSize: this.nodePoolSize,
     });
   }
 }
