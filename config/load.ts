@@ -63,7 +63,13 @@ export function loadEnvironment(
       errors: doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line} (yaml): ${e.message.split(" at line ")[0]}`),
     };
   }
-  const raw: unknown = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // e.g. an alias bomb ("Excessive alias count"): refuse the file, do not crash
+    return { ok: false, errors: [`${file}:1 (yaml): ${(e as Error).message.split("\n")[0]}`] };
+  }
   const parsed = farmConfigSchema.safeParse(raw);
   if (parsed.success) return { ok: true, environment: { name, file, config: parsed.data } };
   const errors = parsed.error.issues.flatMap((issue) => formatIssue(file, doc, lines, raw, issue));

@@ -170,54 +170,69 @@ export const farmConfigSchema = mapping(
   },
   "an environment file",
 )
-  .superRefine((cfg, ctx) => {
-    // Cross-key rules: each reports at the key a reader would change.
-    const seen = new Map<string, number>();
-    cfg.creatio.nodes.forEach((n, i) => {
-      const first = seen.get(n.name);
-      if (first === undefined) seen.set(n.name, i);
-      else
-        ctx.addIssue({
-          code: "custom",
-          path: ["creatio", "nodes", i, "name"],
-          message: `duplicate node name "${n.name}" (already used by creatio.nodes[${first}].name)`,
-        });
-    });
+  // Cross-key rules run even when single keys are invalid, so one pass reports every problem; they read the
+  // input defensively and skip a rule whose keys are themselves invalid (those already have their own line).
+  .superRefine((cfg, ctx) => crossKeyChecks(cfg as unknown, ctx), { when: () => true });
 
-    const published: Array<[string, number]> = [
-      ["balancer.httpPort", cfg.balancer.httpPort],
-      ["balancer.stats.port", cfg.balancer.stats.port],
-    ];
-    published.forEach(([key, p], i) => {
-      const clash = published.slice(0, i).find(([, q]) => q === p);
-      if (clash)
-        ctx.addIssue({
-          code: "custom",
-          path: key.split("."),
-          message: `port ${p} is already published by ${clash[0]}`,
-        });
-    });
+type Ctx = { addIssue(issue: { code: "custom"; path: (string | number)[]; message: string }): void };
 
-    const app = parseCidr(cfg.network.appSubnet);
-    const data = parseCidr(cfg.network.dataSubnet);
-    if (app && data && overlaps(app, data))
+const at = (v: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string | number, unknown>)[k] : undefined), v);
+const intOr = (v: unknown, fallback: number): number | undefined =>
+  v === undefined ? fallback : Number.isInteger(v) ? (v as number) : undefined;
+const strOr = (v: unknown, fallback: string): string | undefined =>
+  v === undefined ? fallback : typeof v === "string" ? v : undefined;
+
+/** Rules between keys; each reports at the key a reader would change. */
+function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
+  const nodes = Array.isArray(at(cfg, "creatio", "nodes")) ? (at(cfg, "creatio", "nodes") as unknown[]) : [];
+
+  const seen = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    const name = at(n, "name");
+    if (typeof name !== "string") return;
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, i);
+    else
       ctx.addIssue({
         code: "custom",
-        path: ["network", "dataSubnet"],
-        message: `${cfg.network.dataSubnet} overlaps network.appSubnet ${cfg.network.appSubnet}`,
+        path: ["creatio", "nodes", i, "name"],
+        message: `duplicate node name "${name}" (already used by creatio.nodes[${first}].name)`,
       });
-    const capacity = nodeCapacity(cfg.network.appSubnet);
-    if (app && cfg.creatio.nodes.length > capacity)
-      ctx.addIssue({
-        code: "custom",
-        path: ["creatio", "nodes"],
-        message: `${cfg.creatio.nodes.length} nodes do not fit in network.appSubnet ${cfg.network.appSubnet} (room for ${capacity}); use a larger subnet`,
-      });
-
-    const budget = connectionBudgetProblem(cfg.database.maxConnections, cfg.creatio.nodes.length, cfg.database.nodePoolSize);
-    if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
-
   });
+
+  const published: Array<[string, number | undefined]> = [
+    ["balancer.httpPort", intOr(at(cfg, "balancer", "httpPort"), DEFAULTS.balancer.httpPort)],
+    ["balancer.stats.port", intOr(at(cfg, "balancer", "stats", "port"), DEFAULTS.balancer.stats.port)],
+  ];
+  published.forEach(([key, p], i) => {
+    const clash = published.slice(0, i).find(([, q]) => p !== undefined && q === p);
+    if (clash) ctx.addIssue({ code: "custom", path: key.split("."), message: `port ${p} is already published by ${clash[0]}` });
+  });
+
+  const appSubnet = strOr(at(cfg, "network", "appSubnet"), DEFAULTS.network.appSubnet);
+  const dataSubnet = strOr(at(cfg, "network", "dataSubnet"), DEFAULTS.network.dataSubnet);
+  const app = appSubnet === undefined ? undefined : parseCidr(appSubnet);
+  const data = dataSubnet === undefined ? undefined : parseCidr(dataSubnet);
+  if (app && data && overlaps(app, data))
+    ctx.addIssue({ code: "custom", path: ["network", "dataSubnet"], message: `${dataSubnet} overlaps network.appSubnet ${appSubnet}` });
+  // Nodes take an address on both networks, so the smaller subnet bounds the node count.
+  for (const [key, subnet, cidr] of [["appSubnet", appSubnet, app], ["dataSubnet", dataSubnet, data]] as const) {
+    if (!cidr || nodes.length <= nodeCapacity(subnet!)) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["creatio", "nodes"],
+      message: `${nodes.length} nodes do not fit in network.${key} ${subnet} (room for ${nodeCapacity(subnet!)}); use a larger subnet`,
+    });
+  }
+
+  const maxConnections = intOr(at(cfg, "database", "maxConnections"), DEFAULTS.database.maxConnections);
+  const poolSize = intOr(at(cfg, "database", "nodePoolSize"), DEFAULTS.database.nodePoolSize);
+  if (maxConnections !== undefined && poolSize !== undefined && nodes.length > 0) {
+    const budget = connectionBudgetProblem(maxConnections, nodes.length, poolSize);
+    if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
+  }
+}
 
 /** A validated environment, every default applied. */
 export type FarmConfig = z.output<typeof farmConfigSchema>;

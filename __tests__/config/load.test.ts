@@ -155,6 +155,31 @@ describe("config: rejected, one line per problem with file, line and key path", 
     ]);
   });
 
+  test("field errors and cross-key errors are reported together, in one pass", () => {
+    // GIVEN a bad weight, a duplicate node name and a port clash in one file
+    const text = withLine(5, "    - { name: node-2, weight: 0 }").replace("stats: { port: 9000", "stats: { port: 80");
+    expect(errorsOf(text)).toEqual([
+      "config/dev.yaml:5 creatio.nodes[0].weight: expected an integer 1..256, got 0",
+      'config/dev.yaml:6 creatio.nodes[1].name: duplicate node name "node-2" (already used by creatio.nodes[0].name)',
+      "config/dev.yaml:11 balancer.stats.port: port 80 is already published by balancer.httpPort",
+    ]);
+  });
+
+  test("the data subnet bounds the node count too (nodes take an address on both networks)", () => {
+    const nodes = Array.from({ length: 5 }, (_, i) => `    - { name: n${i} }`).join("\n");
+    const text = `network: { dataSubnet: 172.30.11.0/28 }\ncreatio:\n  image: c:1\n  nodes:\n${nodes}\nbalancer: { image: haproxy:2.8 }\nredis: { image: redis:7.2 }\ndatabase: { image: postgres:16, maxConnections: 1000 }\n`;
+    expect(errorsOf(text)).toEqual([
+      "config/dev.yaml:4 creatio.nodes: 5 nodes do not fit in network.dataSubnet 172.30.11.0/28 (room for 4); use a larger subnet",
+    ]);
+  });
+
+  test("a YAML alias bomb is refused with a line, not a crash", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+      .concat(Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`))
+      .join("\n");
+    expect(errorsOf(bomb)).toEqual([expect.stringMatching(/^config\/dev\.yaml:1 \(yaml\): Excessive alias count/)]);
+  });
+
   test("YAML syntax errors carry their line", () => {
     expect(errorsOf(withLine(9, "  httpPort: 80: 90"))).toEqual([
       "config/dev.yaml:9 (yaml): Nested mappings are not allowed in compact mappings",
