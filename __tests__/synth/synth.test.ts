@@ -105,6 +105,11 @@ describe("synth output", () => {
           .replace(/\$\$\{/g, "${")
           .replace(/%%\{/g, "%{");
         expect(delivered).toBe(review);
+        // Terraform would evaluate any ${ or %{ left unescaped: only the secret references may remain.
+        const leftover = String(upload.content)
+          .replace(/\$\{random_password\.secrets_[a-z-]+_\w+\.(result|bcrypt_hash)\}/g, "")
+          .replace(/\$\$\{|%%\{/g, "");
+        expect(leftover).not.toMatch(/\$\{|%\{/);
         checked++;
       }
     }

@@ -1,0 +1,93 @@
+/** Focused GIVEN/WHEN/THEN tests of the small constructs and helpers, one component at a time. */
+import { TerraformStack, Testing } from "cdktf";
+import { Network } from "@cdktf/provider-docker/lib/network";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { hostAddress, hostCapacity, overlaps, parseCidr } from "../../constructs/networks/ipv4";
+import { nodeCapacity } from "../../constructs/networks/address-plan";
+import { FarmNetwork } from "../../constructs/networks/farm-network";
+import { FarmSecrets } from "../../constructs/secrets/farm-secrets";
+import { RedisCache } from "../../constructs/redis/redis-cache";
+import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
+import { byCodeUnit } from "../../constructs/lib/order";
+
+function stack() {
+  return new TerraformStack(Testing.app(), "s");
+}
+
+describe("ipv4", () => {
+  test.each(["172.30.10.0/24", "10.0.0.0/16", "192.168.1.16/28"])("accepts the network address %s", (c) => {
+    expect(parseCidr(c)).toBeDefined();
+  });
+  test.each(["172.30.10.1/24", "10.0.0.0/8", "10.0.0.0/30", "300.0.0.0/24", "10.0.0.0", "x"])("refuses %s", (c) => {
+    expect(parseCidr(c)).toBeUndefined();
+  });
+  test("host addresses and capacity", () => {
+    expect(hostAddress("172.30.10.0/24", 254)).toBe("172.30.10.254");
+    expect(() => hostAddress("172.30.10.0/24", 255)).toThrow("does not fit");
+    expect(hostCapacity(parseCidr("172.30.10.0/28")!)).toBe(14);
+    expect(nodeCapacity("172.30.10.0/28")).toBe(4);
+  });
+  test("overlap", () => {
+    expect(overlaps(parseCidr("10.9.0.0/16")!, parseCidr("10.9.8.0/24")!)).toBe(true);
+    expect(overlaps(parseCidr("10.9.0.0/24")!, parseCidr("10.9.1.0/24")!)).toBe(false);
+  });
+});
+
+describe("byCodeUnit", () => {
+  test("orders by UTF-16 code unit, whatever the locale", () => {
+    expect(["b", "aa", "B", "node-10", "node-9"].sort(byCodeUnit)).toEqual(["B", "aa", "b", "node-10", "node-9"]);
+  });
+});
+
+describe("FarmNetwork", () => {
+  test("GIVEN an internal network WHEN synthesized THEN it has the fixed subnet, the .1 gateway and no route out", () => {
+    const s = stack();
+    const net = new FarmNetwork(s, "n", { name: "s-data", subnet: "10.1.2.0/24", internal: true });
+    expect(net.address(3)).toBe("10.1.2.3");
+    expect(Testing.synth(s)).toHaveResourceWithProperties(Network, {
+      name: "s-data",
+      driver: "bridge",
+      internal: true,
+      ipam_config: [{ subnet: "10.1.2.0/24", gateway: "10.1.2.1" }],
+    });
+  });
+});
+
+describe("FarmSecrets", () => {
+  test("GIVEN the farm's secrets THEN three alphanumeric 32-character passwords, referenced by name", () => {
+    const s = stack();
+    const secrets = new FarmSecrets(s, "secrets");
+    const json = Testing.synth(s);
+    expect(Object.keys(JSON.parse(json).resource.random_password)).toHaveLength(3);
+    expect(json).toHaveResourceWithProperties(Password, { length: 32, special: false });
+    expect(secrets.reference("database-password")).not.toBe(secrets.reference("database-superuser-password"));
+  });
+});
+
+describe("RedisCache", () => {
+  test("GIVEN a node set WHEN redis.allowFrom(nodes) THEN the nodes join the data network and use the configured db", () => {
+    const s = stack();
+    const secrets = new FarmSecrets(s, "secrets");
+    const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });
+    const nodes = new CreatioNodeSet(s, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "a" }, { name: "b" }], secrets });
+    const redis = new RedisCache(s, "redis", { environment: "s", image: "redis:7.2", network: data, secrets, db: 5 });
+    // WHEN
+    redis.allowFrom(nodes);
+    // THEN
+    expect(nodes.members.map((m) => m.container.addressOn(data))).toEqual(["172.30.11.11", "172.30.11.12"]);
+    expect(redis.container.addressOn(data)).toBe("172.30.11.2");
+    const conf = redis.container.renderedFiles();
+    expect(conf.map((f) => f.path)).toEqual(["/usr/local/etc/redis/redis.conf"]);
+    expect(conf[0].content).toContain("appendonly yes\n");
+  });
+
+  test("GIVEN a second Redis for the same nodes THEN it is refused with the construct path", () => {
+    const s = stack();
+    const secrets = new FarmSecrets(s, "secrets");
+    const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });
+    const nodes = new CreatioNodeSet(s, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "a" }], secrets });
+    new RedisCache(s, "redis", { environment: "s", image: "redis:7.2", network: data, secrets }).allowFrom(nodes);
+    const other = new RedisCache(s, "redis2", { environment: "s2", image: "redis:7.2", network: data, secrets });
+    expect(() => other.allowFrom(nodes)).toThrow("[s/creatio] the nodes already use a Redis");
+  });
+});
