@@ -40,6 +40,20 @@ const image = (example: string) =>
       if (problem) ctx.addIssue({ code: "custom", message: problem, input: ref });
     });
 
+/**
+ * The official image's major version, when the reference names it (`postgres:16`, `…/postgres:17.2-bookworm`).
+ * Creatio needs 16+; from 18 the image keeps data under /var/lib/postgresql/<major>/docker, not at the
+ * /var/lib/postgresql/data this version mounts, so an 18 container would restart forever.
+ */
+function postgresVersionProblem(ref: string): string | undefined {
+  const m = /(?:^|\/)postgres:(\d+)(?:[.-][^/]*)?$/.exec(ref);
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  if (major < 16) return `expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version ${major}`;
+  if (major > 17) return `expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/${major}/docker, which this version does not mount`;
+  return undefined;
+}
+
 const port = () => intIn(1, 65535, "a TCP port");
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
@@ -127,6 +141,9 @@ const balancer = mapping({
 const redis = mapping({
   image: image("redis:7.2").describe("Redis image."),
   db: intIn(0, 15).default(DEFAULTS.redis.db).describe("Redis database number; unique per Creatio site."),
+  maxMemoryMb: intIn(16, 1048576)
+    .default(DEFAULTS.redis.maxMemoryMb)
+    .describe("Memory Redis may use for data (maxmemory); when full, writes are refused rather than sessions evicted."),
 });
 
 const database = mapping({
@@ -134,7 +151,12 @@ const database = mapping({
     .literal(DEFAULTS.database.engine, { error: 'expected "postgres" (the only engine this version deploys)' })
     .default(DEFAULTS.database.engine)
     .describe("Database engine."),
-  image: image("postgres:16").describe("PostgreSQL image, 16 or newer."),
+  image: image("postgres:16")
+    .superRefine((ref, ctx) => {
+      const problem = postgresVersionProblem(ref);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: ref });
+    })
+    .describe("PostgreSQL image: 16 or 17 (18+ images keep their data at another path)."),
   name: sqlName
     .refine((n) => !RESERVED_DATABASES.includes(n), { error: "expected a database name other than postgres, template0 or template1" })
     .default(DEFAULTS.database.name)

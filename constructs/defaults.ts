@@ -45,6 +45,7 @@ export const DEFAULTS = {
   },
   redis: {
     db: 0,
+    maxMemoryMb: 1024,
   },
   database: {
     engine: "postgres",

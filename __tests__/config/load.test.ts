@@ -108,6 +108,13 @@ describe("config: rejected, one line per problem with file, line and key path", 
     ]);
   });
 
+  test.each([
+    ["postgres:18", 'expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/18/docker, which this version does not mount, got "postgres:18"'],
+    ["registry.example.com/library/postgres:15.6-bookworm", 'expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version 15, got "registry.example.com/library/postgres:15.6-bookworm"'],
+  ])("a PostgreSQL image this version cannot run: %s", (image, message) => {
+    expect(errorsOf(withLine(13, `database: { image: ${image} }`))).toEqual([`config/dev.yaml:13 database.image: ${message}`]);
+  });
+
   test("another database engine is refused, not silently ignored", () => {
     expect(errorsOf(withLine(13, "database: { engine: mssql, image: postgres:16 }"))).toEqual([
       'config/dev.yaml:13 database.engine: expected "postgres" (the only engine this version deploys), got "mssql"',

@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-redis-"));
   port = await freePort();
   const conf = path.join(dir, "redis.conf");
-  fs.writeFileSync(conf, renderRedisConf({ environment: "live", port, dataDir: dir }));
+  fs.writeFileSync(conf, renderRedisConf({ environment: "live", port, dataDir: dir, maxMemoryMb: 16 }));
   // Only the bind address is overridden (the container listens on its network, the test on loopback).
   server = spawn("redis-server", [conf, "--bind", "127.0.0.1", "--daemonize", "no"], { stdio: ["ignore", "pipe", "pipe"] });
   server.stdout!.on("data", (d) => (log += d));
@@ -52,7 +52,18 @@ test("sessions survive a restart: append-only file on", () => {
 });
 
 test("a full Redis refuses writes instead of evicting sessions", () => {
-  expect(cli("config", "get", "maxmemory-policy")).toBe("maxmemory-policy\nnoeviction");
+  // GIVEN a session key, then 1 MB values until the 16 MB limit is reached
+  expect(cli("set", "session:keep", "alive")).toBe("OK");
+  const megabyte = "x".repeat(1024 * 1024);
+  let refused = "";
+  for (let i = 0; i < 40 && !refused; i++) {
+    const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "-x", "set", `fill:${i}`], { input: megabyte, encoding: "utf8" });
+    if (!r.stdout.startsWith("OK")) refused = r.stdout.trim();
+  }
+  // THEN the write is refused loudly, and the session is still there
+  expect(refused).toMatch(/^OOM command not allowed/);
+  expect(cli("get", "session:keep")).toBe("alive");
+  expect(cli("config", "get", "maxmemory")).toBe(`maxmemory\n${16 * 1024 * 1024}`);
 });
 
 test("no password is required (Creatio sends one only over TLS); isolation protects it", () => {

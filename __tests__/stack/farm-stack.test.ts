@@ -100,6 +100,33 @@ describe("CreatioFarmStack", () => {
     ]);
   });
 
+  test("operations: rotated logs everywhere, health checks on the data services, time to stop cleanly", () => {
+    const { tf } = synthFarmStack();
+    for (const c of Object.values(containers(tf))) {
+      expect(c.log_driver).toBe("json-file");
+      expect(c.log_opts).toEqual({ "max-file": "5", "max-size": "50m" });
+    }
+    const pg = containers(tf)["test-postgres"];
+    expect(pg.healthcheck.test).toEqual(["CMD", "pg_isready", "--username=postgres", "--dbname=postgres"]);
+    expect([pg.stop_signal, pg.stop_timeout, pg.destroy_grace_seconds]).toEqual(["SIGINT", 120, 120]);
+    expect(containers(tf)["test-redis"].healthcheck.test).toEqual(["CMD", "redis-cli", "ping"]);
+  });
+
+  test("the database passwords cannot be replaced by a plan (PostgreSQL applies them only at initialization)", () => {
+    const { tf } = synthFarmStack();
+    const passwords = Object.entries(tf.resource.random_password).map(([id, p]) => [id.replace(/_\w{8}$/, ""), p.lifecycle]);
+    expect(passwords).toEqual([
+      ["secrets_database-password", { prevent_destroy: true }],
+      ["secrets_database-superuser-password", { prevent_destroy: true }],
+      ["secrets_stats-password", undefined],
+    ]);
+  });
+
+  test("Redis memory is bounded", () => {
+    const { stack } = synthFarmStack(config({ ...minimalInput(), redis: { image: "redis:7.2", maxMemoryMb: 2048 } }));
+    expect(stack.redis.container.renderedFiles()[0].content).toContain("maxmemory 2048mb\nmaxmemory-policy noeviction\n");
+  });
+
   test("the balancer's nofile limit follows maxconn", () => {
     const { json } = synthFarmStack(config({ ...minimalInput(), balancer: { image: "haproxy:2.8", maxConnections: 10000 } }));
     expect(json).toHaveResourceWithProperties(Container, {

@@ -90,8 +90,11 @@ export class PostgresDatabase extends Construct {
       ],
       volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIR }],
       shmSizeMb: 256,
-      // Fast shutdown: roll back open transactions and stop cleanly instead of waiting for clients to leave.
+      // Fast shutdown: roll back open transactions and stop cleanly instead of waiting for clients to leave;
+      // a checkpoint of a busy database can take a while, so Docker waits before it kills.
       stopSignal: "SIGINT",
+      stopTimeoutSeconds: 120,
+      healthcheck: ["pg_isready", "--username=postgres", "--dbname=postgres"],
     });
     this.container.attach(props.network, OFFSETS.database, [HOST_ALIAS]);
     this.container.addFile(SQL_PATH, () => renderBootstrapSql(model));

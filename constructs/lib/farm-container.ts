@@ -50,7 +50,20 @@ export interface FarmContainerProps {
   readonly stopSignal?: string;
   /** /dev/shm size in MB. @default - Docker's 64 MB */
   readonly shmSizeMb?: number;
+  /**
+   * Seconds Docker waits after the stop signal before it kills the container (also used on destroy).
+   * @default 30
+   */
+  readonly stopTimeoutSeconds?: number;
+  /**
+   * Container health check command (exec form). Set at creation: the provider does not update it in place.
+   * @default - the image's
+   */
+  readonly healthcheck?: string[];
 }
+
+/** json-file logs rotate, so a chatty container cannot fill the Docker host's disk. */
+const LOG_OPTS = { "max-size": "50m", "max-file": "5" };
 
 interface FileEntry {
   readonly render: () => string;
@@ -96,7 +109,18 @@ export class FarmContainer extends Construct {
       ports: props.ports,
       ulimit: props.ulimit,
       stopSignal: props.stopSignal,
+      stopTimeout: props.stopTimeoutSeconds ?? 30,
+      destroyGraceSeconds: props.stopTimeoutSeconds ?? 30,
       shmSize: props.shmSizeMb,
+      logDriver: "json-file",
+      logOpts: LOG_OPTS,
+      healthcheck: props.healthcheck && {
+        test: ["CMD", ...props.healthcheck],
+        interval: "10s",
+        timeout: "5s",
+        retries: 5,
+        startPeriod: "30s",
+      },
       networksAdvanced: Lazy.anyValue({
         produce: () =>
           this.sortedAttachments().map((a) =>

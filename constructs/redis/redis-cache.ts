@@ -24,6 +24,8 @@ export interface RedisCacheProps {
   readonly secrets: FarmSecrets;
   /** Database number the nodes use; unique per Creatio site. @default 0 */
   readonly db?: number;
+  /** Memory Redis may use for data; past it, writes are refused (noeviction). @default 1024 */
+  readonly maxMemoryMb?: number;
 }
 
 /**
@@ -50,10 +52,16 @@ export class RedisCache extends Construct {
       role: "data",
       secrets: props.secrets,
       command: ["redis-server", CONF_PATH],
+      healthcheck: ["redis-cli", "ping"],
       volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
     });
     this.container.attach(props.network, OFFSETS.redis, [HOST_ALIAS]);
-    this.container.addFile(CONF_PATH, () => renderRedisConf({ environment: props.environment, port: CONTAINER.redisPort, dataDir: DATA_DIR }));
+    this.container.addFile(CONF_PATH, () => renderRedisConf({
+        environment: props.environment,
+        port: CONTAINER.redisPort,
+        dataDir: DATA_DIR,
+        maxMemoryMb: props.maxMemoryMb ?? DEFAULTS.redis.maxMemoryMb,
+      }));
   }
 
   /** Lets the nodes use this Redis: attaches them to the data network and gives them the endpoint. */

@@ -15,10 +15,20 @@ export class FarmSecrets extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const password = (name: string) => new Password(this, name, { length: 32, special: false, minNumeric: 4, minUpper: 4, minLower: 4 });
+    const password = (name: string, preventDestroy = false) =>
+      new Password(this, name, {
+        length: 32,
+        special: false,
+        minNumeric: 4,
+        minUpper: 4,
+        minLower: 4,
+        lifecycle: preventDestroy ? { preventDestroy } : undefined,
+      });
     this.passwords = {
-      "database-password": password("database-password"),
-      "database-superuser-password": password("database-superuser-password"),
+      // PostgreSQL applies these only when it initializes an empty volume. A replaced value would reach the nodes
+      // but not the roles, and lock every node out: Terraform must refuse to replace them (rotate by hand).
+      "database-password": password("database-password", true),
+      "database-superuser-password": password("database-superuser-password", true),
       "stats-password": password("stats-password"),
     };
   }
