@@ -204,9 +204,14 @@ export class FarmContainer extends Construct {
 
   private writeReviewCopies(session: ISynthesisSession): void {
     const stackDir = session.manifest.forStack(TerraformStack.of(this)).workingDirectory;
+    const created = new Set<string>(); // one mkdir per folder: on large farms synth time is mostly file system calls
     for (const file of this.renderedFiles()) {
       const target = path.join(session.outdir, stackDir, "files", this.name, ...file.path.split("/").filter(Boolean));
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const dir = path.dirname(target);
+      if (!created.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        created.add(dir);
+      }
       fs.writeFileSync(target, toReviewText(file.content), { mode: file.executable ? 0o755 : 0o644 });
     }
   }

@@ -29,9 +29,17 @@ export function template(dir: string, file: string): (model: object) => string {
   return compiled;
 }
 
-/** Reads a static asset shipped next to a construct (scripts copied into containers as they are). */
+const assets = new Map<string, string>();
+
+/** Reads a static asset shipped next to a construct (scripts copied into containers as they are), once per process. */
 export function asset(dir: string, file: string): string {
-  return fs.readFileSync(path.join(dir, file), "utf8");
+  const full = path.join(dir, file);
+  let text = assets.get(full);
+  if (text === undefined) {
+    text = fs.readFileSync(full, "utf8");
+    assets.set(full, text);
+  }
+  return text;
 }
 
 /** JSON with sorted keys and a trailing newline: byte-stable for the same data. */
