@@ -1,8 +1,7 @@
 /**
- * `npm run bench:synth`: synth time and peak memory of the example environment and of generated 50/100/200-node
- * environments, each measured in a fresh `node` process (what `npm run synth` costs, module loading included).
- * Prints figures; asserts nothing. Goal: example under 0.6 s, growth close to linear in the node count. Network address
- * plan: /20 subnets, so 400 nodes fit.
+ * `npm run bench:synth`: synth time and peak memory of the example environment and of generated 50/100/200/400-node
+ * environments (on /20 subnets), each measured in a fresh `node` process (what `npm run synth` costs, module loading
+ * included). Prints figures; asserts nothing. Goal: example under 0.6 s, growth close to linear in the node count.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { TerraformStack, Testing } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Container } from "@cdktf/provider-docker/lib/container";
@@ -147,7 +147,7 @@ describe("CreatioFarmStack", () => {
 describe("relationship methods and construct validation", () => {
   function bareNodes() {
     const app = Testing.app();
-    const stack = new (require("cdktf").TerraformStack)(app, "s");
+    const stack = new TerraformStack(app, "s");
     const secrets = new FarmSecrets(stack, "secrets");
     const network = new FarmNetwork(stack, "net", { name: "s-app", subnet: "172.30.10.0/24" });
     const nodes = new CreatioNodeSet(stack, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "a" }], secrets });

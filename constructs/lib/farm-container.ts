@@ -185,11 +185,6 @@ export class FarmContainer extends Construct {
     return this.attachments.get(network.name)?.address;
   }
 
-  /** Networks this container is attached to, sorted by name. */
-  public get networks(): FarmNetwork[] {
-    return this.sortedAttachments().map((a) => a.network);
-  }
-
   /** Every provisioned file rendered, sorted by path: `content` may hold secret placeholders. */
   public renderedFiles(): Array<{ path: string; content: string; executable: boolean }> {
     return [...this.files.keys()].sort().map((p) => {

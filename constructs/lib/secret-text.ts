@@ -36,8 +36,3 @@ export function escapeTerraformTemplate(text: string): string {
 export function toTerraformText(rendered: string, reference: (name: SecretName) => string): string {
   return escapeTerraformTemplate(rendered).replace(MARK, (_, name: string) => reference(name as SecretName));
 }
-
-/** Secret names a rendered text refers to, sorted. */
-export function secretsIn(rendered: string): SecretName[] {
-  return [...new Set([...rendered.matchAll(MARK)].map((m) => m[1] as SecretName))].sort();
-}

@@ -14,8 +14,6 @@ import { alive, freePort, sleep, waitForExit } from "./processes";
 
 const INSTALL_HINT = "install it with `apt-get install postgresql` (needs initdb, postgres, pg_isready, psql) and util-linux `runuser`";
 
-export { freePort };
-
 export interface PgServer {
   /** Directory holding initdb/postgres/psql/pg_isready of the version in use. */
   readonly binDir: string;
