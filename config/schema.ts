@@ -9,7 +9,8 @@ import { z } from "zod";
 import { DEFAULTS } from "../constructs/defaults";
 import { imagePinProblem } from "../constructs/lib/image-ref";
 import { nodeCapacity } from "../constructs/networks/address-plan";
-import { overlaps, parseCidr } from "../constructs/networks/ipv4";
+import { IPV4_ADDRESS, overlaps, parseCidr } from "../constructs/networks/ipv4";
+import { certificatePathProblem } from "../constructs/balancer/certificate-path";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
 
@@ -59,7 +60,8 @@ const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
 
 const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /0/ping");
-const ipv4 = matching(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/, "an IPv4 address");
+const ipv4 = matching(IPV4_ADDRESS, "an IPv4 address");
+const bool = () => z.boolean({ error: "expected true or false" });
 const subnet = z
   .string({ error: "expected an IPv4 network such as 172.30.10.0/24" })
   .refine((s) => parseCidr(s) !== undefined, {
@@ -106,10 +108,43 @@ const creatio = mapping({
 const balancer = mapping({
   image: image("haproxy:2.8").describe("HAProxy image, 2.6 or newer."),
   httpPort: port().default(DEFAULTS.balancer.httpPort).describe("Host port published for HTTP."),
-  bindAddress: ipv4.default(DEFAULTS.balancer.bindAddress).describe("Host address the HTTP port is published on."),
+  bindAddress: ipv4.default(DEFAULTS.balancer.bindAddress).describe("Host address the HTTP and HTTPS ports are published on."),
   maxConnections: intIn(256, 200000)
     .default(DEFAULTS.balancer.maxConnections)
     .describe("HAProxy global maxconn; the container's nofile limit is derived from it."),
+  tls: mapping({
+    certificate: z
+      .string({ error: "expected a path on the Docker host such as /etc/creatio-farm/tls/crm.example.com.pem" })
+      .superRefine((p, ctx) => {
+        const problem = certificatePathProblem(p);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
+      })
+      .describe(
+        "Path on the Docker host of a PEM file with the certificate chain and its private key. Its directory is mounted read-only into the balancer; the key never enters Terraform state or cdktf.out/.",
+      ),
+    port: port().default(DEFAULTS.balancer.tls.port).describe("Host port published for HTTPS."),
+    redirectHttp: bool()
+      .default(DEFAULTS.balancer.tls.redirectHttp)
+      .describe("Plain HTTP answers with a 301 to the same host and path over HTTPS."),
+    hstsMaxAgeSeconds: intIn(0, 63072000)
+      .default(DEFAULTS.balancer.tls.hstsMaxAgeSeconds)
+      .describe("Strict-Transport-Security max-age sent on every HTTPS response (0 tells browsers to forget it)."),
+  })
+    .optional()
+    .describe("HTTPS on the balancer (Mozilla intermediate ciphers, HSTS, Secure cookies). Without it, HTTP only."),
+  timeouts: mapping({
+    clientSeconds: intIn(1, 3600)
+      .default(DEFAULTS.balancer.timeouts.clientSeconds)
+      .describe("How long a client may stay silent in the middle of a request or response."),
+    serverSeconds: intIn(1, 86400)
+      .default(DEFAULTS.balancer.timeouts.serverSeconds)
+      .describe("Longest wait for a node's response; long Creatio operations (compilation) must fit in it."),
+    websocketIdleSeconds: intIn(1, 86400)
+      .default(DEFAULTS.balancer.timeouts.websocketIdleSeconds)
+      .describe("How long an open WebSocket may stay idle before the balancer closes it."),
+  })
+    .default({ ...DEFAULTS.balancer.timeouts })
+    .describe("Balancer timeouts."),
   healthCheck: mapping({
     path: urlPath.default(DEFAULTS.balancer.healthCheck.path).describe("GET path a healthy node answers with 200."),
     host: matching(/^[A-Za-z0-9.-]+$/, "a host name")
@@ -133,9 +168,12 @@ const balancer = mapping({
     bindAddress: ipv4
       .default(DEFAULTS.balancer.stats.bindAddress)
       .describe("Host address the stats port is published on; loopback by default, never the public interface unless you say so."),
+    metricsPath: urlPath
+      .default(DEFAULTS.balancer.stats.metricsPath)
+      .describe("Prometheus metrics path on the stats port, answered without credentials (keep the stats port on a management address)."),
   })
     .default({ ...DEFAULTS.balancer.stats })
-    .describe("HAProxy stats page, behind a user and a generated password."),
+    .describe("HAProxy stats page, behind a user and a generated password, with a Prometheus endpoint beside it."),
 });
 
 const redis = mapping({
@@ -227,10 +265,22 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
     ["balancer.httpPort", intOr(at(cfg, "balancer", "httpPort"), DEFAULTS.balancer.httpPort)],
     ["balancer.stats.port", intOr(at(cfg, "balancer", "stats", "port"), DEFAULTS.balancer.stats.port)],
   ];
+  if (at(cfg, "balancer", "tls") !== undefined) {
+    published.push(["balancer.tls.port", intOr(at(cfg, "balancer", "tls", "port"), DEFAULTS.balancer.tls.port)]);
+  }
   published.forEach(([key, p], i) => {
     const clash = published.slice(0, i).find(([, q]) => p !== undefined && q === p);
     if (clash) ctx.addIssue({ code: "custom", path: key.split("."), message: `port ${p} is already published by ${clash[0]}` });
   });
+
+  const statsUri = strOr(at(cfg, "balancer", "stats", "uri"), DEFAULTS.balancer.stats.uri);
+  const metricsPath = strOr(at(cfg, "balancer", "stats", "metricsPath"), DEFAULTS.balancer.stats.metricsPath);
+  if (statsUri !== undefined && statsUri === metricsPath)
+    ctx.addIssue({
+      code: "custom",
+      path: ["balancer", "stats", "metricsPath"],
+      message: "expected a path other than balancer.stats.uri: the metrics endpoint would hide the stats page",
+    });
 
   const appSubnet = strOr(at(cfg, "network", "appSubnet"), DEFAULTS.network.appSubnet);
   const dataSubnet = strOr(at(cfg, "network", "dataSubnet"), DEFAULTS.network.dataSubnet);

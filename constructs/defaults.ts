@@ -25,6 +25,18 @@ export const DEFAULTS = {
     bindAddress: "0.0.0.0",
     /** Connections the balancer accepts in total; the container's file-descriptor limit is derived from it. */
     maxConnections: 4096,
+    tls: {
+      port: 443,
+      redirectHttp: true,
+      /** Two years, Mozilla's recommendation. */
+      hstsMaxAgeSeconds: 63072000,
+    },
+    timeouts: {
+      clientSeconds: 60,
+      /** Creatio compiles and imports inside one request; shorter cuts them off. */
+      serverSeconds: 600,
+      websocketIdleSeconds: 3600,
+    },
     healthCheck: {
       /** Creatio's own balancer example; on .NET 8 `/api/HealthCheck/Ping` (clio) is the alternative. */
       path: "/0/ping",
@@ -41,6 +53,7 @@ export const DEFAULTS = {
       user: "admin",
       /** Host address the stats port is published on: loopback, not the public interface. */
       bindAddress: "127.0.0.1",
+      metricsPath: "/metrics",
     },
   },
   redis: {
@@ -61,6 +74,12 @@ export const DEFAULTS = {
 export const CONTAINER = {
   /** HAProxy's official image runs as a non-root user, so it binds high ports inside the container. */
   haproxyHttpPort: 8080,
+  haproxyHttpsPort: 8443,
+  haproxyStatsPort: 9000,
+  /** Where the balancer's certificate directory is mounted, read-only. */
+  haproxyCertDir: "/usr/local/etc/haproxy/certs",
+  /** The official image's HAProxy home, writable by its user. */
+  haproxyRuntimeSocket: "/var/lib/haproxy/admin.sock",
   redisPort: 6379,
   postgresPort: 5432,
   farmDir: "/opt/creatio-farm",

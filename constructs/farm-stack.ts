@@ -21,6 +21,8 @@ export class CreatioFarmStack extends TerraformStack {
   public readonly balancer: HaproxyBalancer;
   public readonly redis: RedisCache;
   public readonly database: PostgresDatabase;
+  /** Generated secrets, for components added beside the farm (a portal node set). */
+  public readonly secrets: FarmSecrets;
 
   constructor(scope: Construct, environment: string, config: FarmConfig) {
     super(scope, environment);
@@ -30,7 +32,7 @@ export class CreatioFarmStack extends TerraformStack {
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
 
-    const secrets = new FarmSecrets(this, "secrets");
+    const secrets = (this.secrets = new FarmSecrets(this, "secrets"));
     const app = new FarmNetwork(this, "network-app", { name: `${environment}-app`, subnet: config.network.appSubnet });
     const data = new FarmNetwork(this, "network-data", {
       name: `${environment}-data`,
@@ -57,11 +59,11 @@ export class CreatioFarmStack extends TerraformStack {
 
     Aspects.of(this).add(new FarmPolicies());
 
-    const host = config.balancer.bindAddress === "0.0.0.0" ? "localhost" : config.balancer.bindAddress;
-    new TerraformOutput(this, "url", { value: `http://${host}:${config.balancer.httpPort}/` });
-    new TerraformOutput(this, "stats_url", {
-      value: `http://${config.balancer.stats.bindAddress}:${config.balancer.stats.port}${config.balancer.stats.uri}`,
-    });
+    const { bindAddress, httpPort, tls, stats } = config.balancer;
+    const host = bindAddress === "0.0.0.0" ? "localhost" : bindAddress;
+    new TerraformOutput(this, "url", { value: tls ? `https://${host}:${tls.port}/` : `http://${host}:${httpPort}/` });
+    new TerraformOutput(this, "stats_url", { value: `http://${stats.bindAddress}:${stats.port}${stats.uri}` });
+    new TerraformOutput(this, "metrics_url", { value: `http://${stats.bindAddress}:${stats.port}${stats.metricsPath}` });
     new TerraformOutput(this, "stats_user", { value: config.balancer.stats.user });
     new TerraformOutput(this, "stats_password", { value: secrets.reference("stats-password"), sensitive: true });
     new TerraformOutput(this, "database_superuser_password", {

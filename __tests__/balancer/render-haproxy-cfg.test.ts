@@ -1,41 +1,76 @@
 import * as fs from "fs";
 import * as path from "path";
-import { HaproxyModel, renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
+import { haproxyDuration, HaproxyModel, renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
 import { STATS_TEST_HASH } from "../support/hashes";
 import { tempDir } from "../support/farm";
 import { requireProgram, run } from "../support/programs";
+import { selfSignedCertificate } from "../support/self-signed";
+
+const workDir = tempDir("haproxy");
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const certificate = selfSignedCertificate(workDir).pem;
 
 function model(overrides: Partial<HaproxyModel> = {}): HaproxyModel {
   return {
     environment: "dev",
     maxConnections: 4096,
+    runtimeSocket: "/var/lib/haproxy/admin.sock",
     httpBind: ":8080",
+    timeouts: { clientMs: 60000, serverMs: 600000, tunnelMs: 3600000 },
     healthCheck: { path: "/0/ping", host: "localhost", intervalMs: 2000, fall: 3, rise: 2, timeoutMs: 5000 },
-    servers: [
-      { name: "node-1", address: "172.30.10.11", port: 5000, weight: 2 },
-      { name: "node-2", address: "172.30.10.12", port: 5000, weight: 1 },
+    backends: [
+      {
+        name: "creatio",
+        servers: [
+          { name: "node-1", address: "172.30.10.11", port: 5000, weight: 2 },
+          { name: "node-2", address: "172.30.10.12", port: 5000, weight: 1 },
+        ],
+      },
     ],
-    stats: { bind: ":9000", uri: "/haproxy_stats", user: "admin", passwordHash: STATS_TEST_HASH },
+    stats: { bind: ":9000", uri: "/haproxy_stats", user: "admin", passwordHash: STATS_TEST_HASH, metricsPath: "/metrics" },
     ...overrides,
   };
 }
 
+const tls = (overrides: Partial<NonNullable<HaproxyModel["tls"]>> = {}): HaproxyModel["tls"] => ({
+  bind: ":8443",
+  certificate,
+  publicPort: 443,
+  redirectHttp: true,
+  hstsMaxAgeSeconds: 63072000,
+  ...overrides,
+});
+
+const portal = { name: "portal", listen: { bind: ":8081" }, servers: [{ name: "portal-1", address: "172.30.10.21", port: 5000, weight: 1 }] };
+
 /** `haproxy -dW -c`: zero-warning mode, so a rule HAProxy would silently ignore fails the check too. */
 function haproxyCheck(cfg: string) {
   const haproxy = requireProgram("haproxy", "haproxy");
-  const dir = tempDir("haproxy");
-  const file = path.join(dir, "haproxy.cfg");
+  const file = path.join(workDir, "haproxy.cfg");
   fs.writeFileSync(file, cfg);
-  try {
-    return run(haproxy, ["-dW", "-c", "-f", file]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return run(haproxy, ["-dW", "-c", "-f", file]);
+}
+
+/** The lines of one section (`frontend fe_https`, `backend be_creatio`, …), without comments. */
+function section(cfg: string, header: string): string[] {
+  const lines = cfg.split("\n");
+  const start = lines.indexOf(header);
+  if (start < 0) throw new Error(`no section "${header}" in:\n${cfg}`);
+  const end = lines.findIndex((l, i) => i > start && l !== "" && !l.startsWith(" "));
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 describe("renderHaproxyCfg", () => {
-  test("the rendered file passes haproxy -dW -c (warnings are errors)", () => {
-    const result = haproxyCheck(renderHaproxyCfg(model()));
+  test.each([
+    ["HTTP only", model()],
+    ["TLS with redirect", model({ tls: tls() })],
+    ["TLS serving HTTP too", model({ tls: tls({ redirectHttp: false, publicPort: 8443 }) })],
+    ["a portal backend on its own listener", model({ backends: [...model().backends, { ...portal, listen: { bind: ":8081", trustForwardedFrom: ["172.30.30.2"] } }] })],
+  ])("%s passes haproxy -dW -c (warnings are errors)", (_, m) => {
+    const result = haproxyCheck(renderHaproxyCfg(m));
     expect(result.output).toContain("Configuration file is valid");
     expect(result.status).toBe(0);
   });
@@ -51,39 +86,179 @@ describe("renderHaproxyCfg", () => {
   });
 
   test("roundrobin with each node's weight, sorted by server name", () => {
-    const cfg = renderHaproxyCfg(model({ servers: [...model().servers].reverse() }));
-    expect(cfg).toContain("    balance roundrobin\n");
-    expect(cfg).toMatch(/server node-1 172\.30\.10\.11:5000 weight 2\n\s+server node-2 172\.30\.10\.12:5000 weight 1\n/);
+    const [creatio] = model().backends;
+    const cfg = renderHaproxyCfg(model({ backends: [{ ...creatio, servers: [...creatio.servers].reverse() }] }));
+    expect(section(cfg, "backend be_creatio")).toEqual(
+      expect.arrayContaining(["balance roundrobin", "server node-1 172.30.10.11:5000 weight 2", "server node-2 172.30.10.12:5000 weight 1"]),
+    );
+    expect(cfg.indexOf("server node-1")).toBeLessThan(cfg.indexOf("server node-2"));
   });
 
   test("HTTP/1.1 health check with a Host header, 200 only, and the configured timings", () => {
     const cfg = renderHaproxyCfg(
-      model({ healthCheck: { path: "/api/HealthCheck/Ping", host: "crm.internal", intervalMs: 3000, fall: 4, rise: 3, timeoutMs: 7000 } }),
+      model({ healthCheck: { path: "/api/HealthCheck/Ping", host: "crm.internal", intervalMs: 3000, fall: 4, rise: 3, timeoutMs: 7500 } }),
     );
-    expect(cfg).toContain("http-check send meth GET uri /api/HealthCheck/Ping ver HTTP/1.1 hdr Host crm.internal\n");
-    expect(cfg).toContain("http-check expect status 200\n");
-    expect(cfg).toContain("default-server check inter 3000ms fastinter 1000ms downinter 3000ms fall 4 rise 3\n");
-    expect(cfg).toContain("timeout check 7000ms\n");
+    expect(section(cfg, "backend be_creatio")).toEqual(
+      expect.arrayContaining([
+        "option httpchk",
+        "http-check send meth GET uri /api/HealthCheck/Ping ver HTTP/1.1 hdr Host crm.internal",
+        "http-check expect status 200",
+        "default-server check inter 3s fastinter 1s downinter 3s fall 4 rise 3",
+      ]),
+    );
+    expect(section(cfg, "defaults")).toContain("timeout check 7500ms");
   });
 
-  test("stats page behind a userlist hash, never a cleartext stats auth", () => {
-    const cfg = renderHaproxyCfg(model());
+  test("fastinter never exceeds the interval", () => {
+    const cfg = renderHaproxyCfg(model({ healthCheck: { ...model().healthCheck, intervalMs: 400 } }));
+    expect(cfg).toContain("default-server check inter 400ms fastinter 400ms downinter 400ms");
+  });
+
+  test.each([
+    [600000, "10m"],
+    [3600000, "1h"],
+    [60000, "1m"],
+    [90000, "90s"],
+    [1500, "1500ms"],
+    [5000, "5s"],
+  ])("durations are written in the largest whole unit: %d ms → %s", (ms, text) => {
+    expect(haproxyDuration(ms)).toBe(text);
+  });
+
+  test("timeouts: long server side for Creatio operations, websocket idle in timeout tunnel", () => {
+    const cfg = renderHaproxyCfg(model({ timeouts: { clientMs: 30000, serverMs: 900000, tunnelMs: 7200000 } }));
+    expect(section(cfg, "defaults")).toEqual(expect.arrayContaining(["timeout client 30s", "timeout server 15m", "timeout tunnel 2h"]));
+  });
+
+  test("retries: a failed connection is redispatched; only GET and HEAD are replayed after a node received them", () => {
+    const cfg = renderHaproxyCfg(model({ backends: [...model().backends, portal] }));
+    expect(section(cfg, "defaults")).toEqual(
+      expect.arrayContaining(["option redispatch 1", "retries 3", "retry-on conn-failure empty-response junk-response 503"]),
+    );
+    for (const backend of ["backend be_creatio", "backend be_portal"]) {
+      expect(section(cfg, backend)).toContain("http-request disable-l7-retry unless METH_GET");
+    }
+  });
+
+  test("graceful reloads: master-worker, bounded old workers, a runtime socket for operators", () => {
+    const cfg = renderHaproxyCfg(model({ maxConnections: 10000 }));
+    expect(section(cfg, "global")).toEqual(
+      expect.arrayContaining([
+        "master-worker",
+        "mworker-max-reloads 5",
+        "hard-stop-after 15m",
+        "maxconn 10000",
+        "stats socket /var/lib/haproxy/admin.sock mode 600 level admin",
+      ]),
+    );
+  });
+
+  test("stats page behind a userlist hash, never a cleartext stats auth; metrics answered before any auth", () => {
+    const cfg = renderHaproxyCfg(model({ stats: { ...model().stats, metricsPath: "/prom" } }));
     expect(cfg).toContain(`user admin password ${STATS_TEST_HASH}\n`);
-    expect(cfg).toContain("stats http-request auth realm haproxy-stats unless stats_auth\n");
+    const stats = section(cfg, "listen stats");
+    expect(stats[1]).toBe("http-request use-service prometheus-exporter if { path /prom }");
+    expect(stats).toEqual(expect.arrayContaining(["stats http-request auth realm haproxy-stats unless stats_auth", "stats admin if stats_auth"]));
     expect(cfg).not.toMatch(/stats auth |insecure-password/);
   });
 
-  test("a client's X-Forwarded-For is dropped before HAProxy writes the real one", () => {
+  test("the client's forwarding headers never reach a node: X-Forwarded-For and -Proto are overwritten", () => {
+    const http = section(renderHaproxyCfg(model()), "frontend fe_http");
+    expect(http).toEqual([
+      "bind :8080",
+      "http-request set-header X-Forwarded-For %[src]",
+      "http-request set-header X-Forwarded-Proto http",
+      "http-request del-header Forwarded",
+      "http-request del-header X-Forwarded-Host",
+      "default_backend be_creatio",
+    ]);
+    expect(renderHaproxyCfg(model())).not.toContain("option forwardfor");
+  });
+
+  describe("without TLS", () => {
     const cfg = renderHaproxyCfg(model());
-    expect(cfg).toContain("http-request del-header X-Forwarded-For\n");
-    expect(cfg).toContain("option forwardfor\n");
+    test("no HTTPS frontend, no TLS settings, no cookie rewrite", () => {
+      expect(cfg).not.toMatch(/fe_https|ssl|Strict-Transport-Security|Set-Cookie/);
+    });
+  });
+
+  describe("with TLS", () => {
+    test("HTTPS serves the public backend with Mozilla intermediate settings, HSTS and Secure cookies", () => {
+      const cfg = renderHaproxyCfg(model({ tls: tls({ certificate: "/usr/local/etc/haproxy/certs/crm.pem" }) }));
+      expect(section(cfg, "global")).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:.*:DHE-RSA-CHACHA20-POLY1305$/),
+          "ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+          "ssl-default-bind-options prefer-client-ciphers ssl-min-ver TLSv1.2 no-tls-tickets",
+        ]),
+      );
+      expect(section(cfg, "frontend fe_https")).toEqual([
+        "bind :8443 ssl crt /usr/local/etc/haproxy/certs/crm.pem alpn h2,http/1.1",
+        "http-request set-header X-Forwarded-For %[src]",
+        "http-request set-header X-Forwarded-Proto https",
+        "http-request del-header Forwarded",
+        "http-request del-header X-Forwarded-Host",
+        "http-response replace-header Set-Cookie '(?i)^((?:(?!;\\s*secure\\b).)*)$' '\\1; Secure'",
+        'http-after-response set-header Strict-Transport-Security "max-age=63072000"',
+        "default_backend be_creatio",
+      ]);
+    });
+
+    test("plain HTTP redirects to the same host and path on HTTPS, naming the port only when it is not 443", () => {
+      const on443 = section(renderHaproxyCfg(model({ tls: tls() })), "frontend fe_http");
+      expect(on443).toEqual([
+        "bind :8080",
+        "http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]%[capture.req.uri] code 301",
+      ]);
+      const on8443 = section(renderHaproxyCfg(model({ tls: tls({ publicPort: 8443 }) })), "frontend fe_http");
+      expect(on8443[1]).toBe("http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]:8443%[capture.req.uri] code 301");
+    });
+
+    test("redirectHttp false: plain HTTP serves too, without Secure cookies or HSTS", () => {
+      const http = section(renderHaproxyCfg(model({ tls: tls({ redirectHttp: false }) })), "frontend fe_http");
+      expect(http).toContain("default_backend be_creatio");
+      expect(http.join("\n")).not.toMatch(/redirect|Secure|Strict-Transport-Security/);
+    });
+  });
+
+  describe("a second backend on its own listener (the portal hook)", () => {
+    test("gets its own frontend and backend; the public frontends keep serving the first", () => {
+      const cfg = renderHaproxyCfg(model({ tls: tls(), backends: [portal, ...model().backends] }));
+      expect(section(cfg, "frontend fe_portal")).toEqual([
+        "bind :8081",
+        "http-request set-header X-Forwarded-For %[src]",
+        "http-request set-header X-Forwarded-Proto http",
+        "http-request del-header Forwarded",
+        "http-request del-header X-Forwarded-Host",
+        "default_backend be_portal",
+      ]);
+      expect(section(cfg, "frontend fe_https")).toContain("default_backend be_creatio");
+      expect(section(cfg, "backend be_portal")).toContain("server portal-1 172.30.10.21:5000 weight 1");
+    });
+
+    test("keeps the forwarding headers of the proxies it trusts, and only theirs", () => {
+      const trusted = { ...portal, listen: { bind: ":8081", trustForwardedFrom: ["172.30.30.3", "172.30.30.2"] } };
+      const fe = section(renderHaproxyCfg(model({ backends: [...model().backends, trusted] })), "frontend fe_portal");
+      expect(fe.slice(0, 4)).toEqual([
+        "bind :8081",
+        "acl trusted_proxy src 172.30.30.2 172.30.30.3",
+        "http-request set-header X-Forwarded-For %[src] unless trusted_proxy { req.hdr(X-Forwarded-For) -m found }",
+        "http-request set-header X-Forwarded-Proto http unless trusted_proxy { req.hdr(X-Forwarded-Proto) -m found }",
+      ]);
+    });
+
+    test.each([
+      ["no public backend", [portal], "exactly one public backend (without its own listener), got 0"],
+      ["two public backends", [model().backends[0], { ...model().backends[0], name: "other" }], "exactly one public backend (without its own listener), got 2"],
+      ["a name used twice", [model().backends[0], { ...portal, name: "creatio" }], 'backend "creatio" is defined twice'],
+      ["a backend without servers", [model().backends[0], { ...portal, servers: [] }], 'backend "portal" needs at least one server'],
+    ])("%s is refused", (_, backends, message) => {
+      expect(() => renderHaproxyCfg(model({ backends }))).toThrow(message);
+    });
   });
 
   test("the same model renders the same bytes", () => {
-    expect(renderHaproxyCfg(model())).toBe(renderHaproxyCfg(model()));
-  });
-
-  test("a backend without servers is refused", () => {
-    expect(() => renderHaproxyCfg(model({ servers: [] }))).toThrow("at least one server");
+    const m = model({ tls: tls(), backends: [...model().backends, portal] });
+    expect(renderHaproxyCfg(m)).toBe(renderHaproxyCfg(m));
   });
 });

@@ -40,6 +40,20 @@ describe("config: accepted", () => {
     expect(result.environment.config.balancer.stats.bindAddress).toBe("127.0.0.1");
     expect(result.environment.config.balancer.healthCheck.timeoutMs).toBe(5000);
     expect(result.environment.config.network).toEqual({ appSubnet: "172.30.10.0/24", dataSubnet: "172.30.11.0/24" });
+    expect(result.environment.config.balancer.tls).toBeUndefined();
+    expect(result.environment.config.balancer.timeouts).toEqual({ clientSeconds: 60, serverSeconds: 600, websocketIdleSeconds: 3600 });
+    expect(result.environment.config.balancer.stats.metricsPath).toBe("/metrics");
+  });
+
+  test("TLS takes its defaults from the certificate alone", () => {
+    const result = loadEnvironment("config/dev.yaml", withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.example.com.pem }"));
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(result.environment.config.balancer.tls).toEqual({
+      certificate: "/etc/creatio-farm/tls/crm.example.com.pem",
+      port: 443,
+      redirectHttp: true,
+      hstsMaxAgeSeconds: 63072000,
+    });
   });
 });
 
@@ -99,6 +113,49 @@ describe("config: rejected, one line per problem with file, line and key path", 
   test("a port clash between published ports", () => {
     expect(errorsOf(withLine(11, "  stats: { port: 80, uri: /haproxy_stats, user: admin }"))).toEqual([
       "config/dev.yaml:11 balancer.stats.port: port 80 is already published by balancer.httpPort",
+    ]);
+  });
+
+  test("the HTTPS port clashes with another published port", () => {
+    expect(errorsOf(withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }"))).toEqual([
+      "config/dev.yaml:10 balancer.tls.port: port 80 is already published by balancer.httpPort",
+    ]);
+  });
+
+  test.each([
+    ["crm.pem", "a relative path"],
+    ["/crm.pem", "a file directly in / (its directory is what gets mounted)"],
+    ["/etc/tls/crm.crt", "not a .pem"],
+    ["/etc/tls/../crm.pem", "a '..' segment"],
+    ['"/etc/my tls/crm.pem"', "a space HAProxy would split on"],
+  ])("a TLS certificate path that cannot work: %s (%s)", (certificate) => {
+    const [error] = errorsOf(withLine(10, `  tls: { certificate: ${certificate} }`));
+    expect(error).toMatch(
+      /^config\/dev\.yaml:10 balancer\.tls\.certificate: expected an absolute path on the Docker host to a \.pem file \(chain and key\) in a directory other than \/, .*, got "/,
+    );
+  });
+
+  test("TLS without a certificate", () => {
+    expect(errorsOf(withLine(10, "  tls: { port: 443 }"))).toEqual([
+      "config/dev.yaml:10 balancer.tls.certificate: expected a path on the Docker host such as /etc/creatio-farm/tls/crm.example.com.pem, got nothing",
+    ]);
+  });
+
+  test("redirectHttp must be a boolean, not a string", () => {
+    expect(errorsOf(withLine(10, '  tls: { certificate: /etc/tls/crm.pem, redirectHttp: "yes" }'))).toEqual([
+      'config/dev.yaml:10 balancer.tls.redirectHttp: expected true or false, got "yes"',
+    ]);
+  });
+
+  test("a timeout out of range", () => {
+    expect(errorsOf(withLine(10, "  timeouts: { serverSeconds: 0 }"))).toEqual([
+      "config/dev.yaml:10 balancer.timeouts.serverSeconds: expected an integer 1..86400, got 0",
+    ]);
+  });
+
+  test("the metrics path cannot take over the stats page", () => {
+    expect(errorsOf(withLine(11, "  stats: { port: 9000, uri: /haproxy_stats, user: admin, metricsPath: /haproxy_stats }"))).toEqual([
+      'config/dev.yaml:11 balancer.stats.metricsPath: expected a path other than balancer.stats.uri: the metrics endpoint would hide the stats page, got "/haproxy_stats"',
     ]);
   });
 

@@ -87,7 +87,8 @@ describe("RedisCache", () => {
     const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });
     const nodes = new CreatioNodeSet(s, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "a" }], secrets });
     new RedisCache(s, "redis", { environment: "s", image: "redis:7.2", network: data, secrets }).allowFrom(nodes);
-    const other = new RedisCache(s, "redis2", { environment: "s2", image: "redis:7.2", network: data, secrets });
+    const data2 = new FarmNetwork(s, "data2", { name: "s-data2", subnet: "172.30.12.0/24", internal: true });
+    const other = new RedisCache(s, "redis2", { environment: "s2", image: "redis:7.2", network: data2, secrets });
     expect(() => other.allowFrom(nodes)).toThrow("[s/creatio] the nodes already use a Redis");
   });
 });

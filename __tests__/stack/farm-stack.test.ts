@@ -41,6 +41,39 @@ describe("CreatioFarmStack", () => {
       { internal: 8080, external: 80, ip: "0.0.0.0", protocol: "tcp" },
       { internal: 9000, external: 9000, ip: "127.0.0.1", protocol: "tcp" },
     ]);
+    expect(byName["test-haproxy"].volumes).toBeUndefined();
+  });
+
+  test("TLS: HTTPS published beside HTTP, the certificate's directory mounted read-only, the URL output on https", () => {
+    // GIVEN a certificate on the Docker host
+    const cfg = config({
+      ...minimalInput(),
+      balancer: { image: "haproxy:2.8", bindAddress: "192.0.2.10", tls: { certificate: "/etc/creatio-farm/tls/crm.example.com.pem" } },
+    });
+    // WHEN
+    const { tf, stack } = synthFarmStack(cfg);
+    // THEN
+    const haproxy = containers(tf)["test-haproxy"];
+    expect(haproxy.ports).toEqual([
+      { internal: 8080, external: 80, ip: "192.0.2.10", protocol: "tcp" },
+      { internal: 8443, external: 443, ip: "192.0.2.10", protocol: "tcp" },
+      { internal: 9000, external: 9000, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    expect(haproxy.volumes).toEqual([
+      { host_path: "/etc/creatio-farm/tls", container_path: "/usr/local/etc/haproxy/certs", read_only: true },
+    ]);
+    const haproxyCfg = stack.balancer.container.renderedFiles()[0].content;
+    expect(haproxyCfg).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/certs/crm.example.com.pem alpn h2,http/1.1\n");
+    expect(tf.output.url.value).toBe("https://192.0.2.10:443/");
+  });
+
+  test("outputs name the stats page and the metrics endpoint", () => {
+    const { tf } = synthFarmStack();
+    expect([tf.output.url.value, tf.output.stats_url.value, tf.output.metrics_url.value]).toEqual([
+      "http://localhost:80/",
+      "http://127.0.0.1:9000/haproxy_stats",
+      "http://127.0.0.1:9000/metrics",
+    ]);
   });
 
   test("nodes are on app and data; Redis and PostgreSQL on data only; the balancer on app only", () => {
@@ -159,6 +192,73 @@ describe("relationship methods and construct validation", () => {
     expect(() => Testing.synth(stack, true)).toThrow(/\[s\/creatio\] no proxy in front of the nodes: call balancer\.addBackend\(nodes\)/);
   });
 
+  function balancerWithNodes() {
+    const parts = bareNodes();
+    const balancer = new HaproxyBalancer(parts.stack, "balancer", { environment: "s", image: "haproxy:2.8", network: parts.network, secrets: parts.secrets });
+    const portal = new CreatioNodeSet(parts.stack, "portal", {
+      environment: "s", image: "c:1", nodes: [{ name: "p1" }], secrets: parts.secrets, component: "portal", firstAddressOffset: 101,
+    });
+    return { ...parts, balancer, portal };
+  }
+
+  test("a second node set on its own listener: its own backend, no host port, nodes trusting the balancer", () => {
+    // GIVEN a farm and a portal node set in an address range of its own
+    const stack = new CreatioFarmStack(Testing.app(), "s", config());
+    const portal = new CreatioNodeSet(stack, "portal", {
+      environment: "s", image: "c:1", nodes: [{ name: "p1" }], secrets: stack.secrets, component: "portal", firstAddressOffset: 101,
+    });
+    // WHEN it is added with a listener of its own and wired like the first set
+    stack.balancer.addBackend(portal, { name: "portal", listenPort: 8081, trustForwardedFrom: ["172.30.30.2"] });
+    stack.redis.allowFrom(portal);
+    stack.database.allowFrom(portal);
+    // THEN haproxy.cfg serves it on 8081 only, and nothing new is published on the host
+    const tf = JSON.parse(Testing.synth(stack, true));
+    const cfg = containers(tf)["s-haproxy"].upload[0].content;
+    expect(cfg).toMatch(/frontend fe_portal\n    bind :8081\n.*\n    acl trusted_proxy src 172\.30\.30\.2\n/);
+    expect(cfg).toMatch(/backend be_portal\n[^]*server p1 172\.30\.10\.101:5000 weight 1\n/);
+    expect(containers(tf)["s-haproxy"].ports.map((p: any) => p.internal)).toEqual([8080, 9000]);
+    const overlay = containers(tf)["s-portal-p1"].upload.find((u: any) => u.file === "/opt/creatio-farm/appsettings.farm.json");
+    expect(JSON.parse(overlay.content).ForwardedHeaders.KnownProxiesIP).toEqual(["172.30.10.2"]);
+  });
+
+  test.each([
+    ["a second public backend", { name: "portal" }, 'backend "portal" needs a listenPort: the public frontends already serve another backend'],
+    ["a name taken", { listenPort: 8081 }, 'a backend named "creatio" already exists'],
+    ["a port the balancer uses", { name: "portal", listenPort: 8443 }, 'backend "portal": container port 8443 is already in use in the balancer'],
+    ["a privileged port", { name: "portal", listenPort: 81 }, 'backend "portal": listenPort must be 1024..65535 (the image runs as a non-root user), got 81'],
+    ["a name HAProxy would not take", { name: "Portal!", listenPort: 8081 }, `backend name must be lowercase letters, digits and '-', got "Portal!"`],
+    ["a trusted proxy that is not an address", { name: "portal", listenPort: 8081, trustForwardedFrom: ["dmz-nginx"] }, 'backend "portal": trustForwardedFrom takes IPv4 addresses, got "dmz-nginx"'],
+  ])("a second backend with %s is refused with the construct path", (_, options, message) => {
+    const { balancer, nodes, portal } = balancerWithNodes();
+    balancer.addBackend(nodes);
+    expect(() => balancer.addBackend(portal, options)).toThrow(`[s/balancer] ${message}`);
+  });
+
+  test("two node sets on one network cannot take the same addresses", () => {
+    // GIVEN a second set left at the default address range
+    const { stack, secrets, network, nodes } = bareNodes();
+    const balancer = new HaproxyBalancer(stack, "balancer", { environment: "s", image: "haproxy:2.8", network, secrets });
+    const clash = new CreatioNodeSet(stack, "portal", { environment: "s", image: "c:1", nodes: [{ name: "p1" }], secrets, component: "portal" });
+    balancer.addBackend(nodes);
+    // THEN adding it is refused at synth, not by Docker at apply
+    expect(() => balancer.addBackend(clash, { name: "portal", listenPort: 8081 })).toThrow(
+      "[s/net] s-portal-p1 cannot take 172.30.10.11: s-creatio-a already holds it",
+    );
+  });
+
+  test("the public frontends trust nobody's forwarding headers", () => {
+    const { balancer, nodes } = balancerWithNodes();
+    expect(() => balancer.addBackend(nodes, { trustForwardedFrom: ["172.30.30.2"] })).toThrow(
+      '[s/balancer] backend "creatio": trustForwardedFrom needs a listenPort; the public frontends trust nobody',
+    );
+  });
+
+  test("a balancer with only a listener-backed node set fails synth: nothing serves the public ports", () => {
+    const { stack, balancer, portal } = balancerWithNodes();
+    balancer.addBackend(portal, { name: "portal", listenPort: 8081 });
+    expect(() => Testing.synth(stack, true)).toThrow(/\[s\/balancer\] the balancer has no public backend/);
+  });
+
   test("a balancer without backend fails synth", () => {
     const { stack, secrets, network } = bareNodes();
     new HaproxyBalancer(stack, "balancer", { environment: "s", image: "haproxy:2.8", network, secrets });
@@ -177,6 +277,16 @@ describe("relationship methods and construct validation", () => {
     expect(
       () => new HaproxyBalancer(stack, "lb", { environment: "s", image: "haproxy:2.8", network, secrets, httpPort: 9000 }),
     ).toThrow("[s/lb] HTTP and stats cannot both be published on host port 9000");
+    const tls = { certificate: "/etc/tls/crm.pem" };
+    expect(
+      () => new HaproxyBalancer(stack, "lb2", { environment: "s", image: "haproxy:2.8", network, secrets, tls: { ...tls, port: 80 } }),
+    ).toThrow("[s/lb2] HTTP and HTTPS cannot both be published on host port 80");
+    expect(
+      () => new HaproxyBalancer(stack, "lb3", { environment: "s", image: "haproxy:2.8", network, secrets, tls: { certificate: "crm.pem" } }),
+    ).toThrow('[s/lb3] tls.certificate: expected an absolute path on the Docker host to a .pem file');
+    expect(
+      () => new HaproxyBalancer(stack, "lb4", { environment: "s", image: "haproxy:2.8", network, secrets, stats: { uri: "/m", metricsPath: "/m" } }),
+    ).toThrow("[s/lb4] the metrics path and the stats page cannot share /m");
     expect(
       () => new CreatioNodeSet(stack, "dup", { environment: "s", image: "c:1", nodes: [{ name: "a" }, { name: "a" }], secrets }),
     ).toThrow('[s/dup] node name "a" is used twice');

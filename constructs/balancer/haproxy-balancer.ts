@@ -1,3 +1,4 @@
+import * as path from "path";
 import { Construct } from "constructs";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer } from "../lib/farm-container";
@@ -6,13 +7,37 @@ import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
+import { IPV4_ADDRESS } from "../networks/ipv4";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
-import { HaproxyHealthCheck, renderHaproxyCfg } from "./render-haproxy-cfg";
+import { certificatePathProblem } from "./certificate-path";
+import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg } from "./render-haproxy-cfg";
 
 /** Inside the official image the config lives here and the default command reads it. */
 const CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
-const STATS_CONTAINER_PORT = 9000;
+
+export interface HaproxyTlsProps {
+  /**
+   * Absolute path, on the Docker host, of a PEM file holding the certificate chain and its private key. Its
+   * directory is mounted read-only into the balancer, so the key never enters Terraform state or `cdktf.out/`.
+   */
+  readonly certificate: string;
+  /** Host port published for HTTPS. @default 443 */
+  readonly port?: number;
+  /** Plain HTTP answers with a 301 to HTTPS. @default true */
+  readonly redirectHttp?: boolean;
+  /** Strict-Transport-Security max-age. @default 63072000 (two years) */
+  readonly hstsMaxAgeSeconds?: number;
+}
+
+export interface HaproxyTimeoutProps {
+  /** @default 60 */
+  readonly clientSeconds?: number;
+  /** Longest wait for a node's response; long Creatio operations must fit. @default 600 */
+  readonly serverSeconds?: number;
+  /** Idle timeout of a WebSocket after its upgrade. @default 3600 */
+  readonly websocketIdleSeconds?: number;
+}
 
 export interface HaproxyBalancerProps {
   /** Environment name: prefixes the container name. */
@@ -24,19 +49,56 @@ export interface HaproxyBalancerProps {
   readonly secrets: FarmSecrets;
   /** Host port published for HTTP. @default 80 */
   readonly httpPort?: number;
-  /** Host address the HTTP port is published on. @default "0.0.0.0" */
+  /** Host address the HTTP (and HTTPS) ports are published on. @default "0.0.0.0" */
   readonly bindAddress?: string;
   /** HAProxy global maxconn; the container's nofile limit is derived from it. @default 4096 */
   readonly maxConnections?: number;
+  /** HTTPS on `tls.port`. @default - HTTP only */
+  readonly tls?: HaproxyTlsProps;
+  /** @default - client 60 s, server 600 s, websocket idle 3600 s */
+  readonly timeouts?: HaproxyTimeoutProps;
   /** @default - path /0/ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 5000 ms */
   readonly healthCheck?: Partial<HaproxyHealthCheck>;
-  /** @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin */
-  readonly stats?: { readonly port?: number; readonly uri?: string; readonly user?: string; readonly bindAddress?: string };
+  /** @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin, metrics on /metrics */
+  readonly stats?: {
+    readonly port?: number;
+    readonly uri?: string;
+    readonly user?: string;
+    readonly bindAddress?: string;
+    readonly metricsPath?: string;
+  };
 }
 
+export interface BackendOptions {
+  /** Names the HAProxy backend (`be_<name>`) and, with `listenPort`, its frontend (`fe_<name>`). @default "creatio" */
+  readonly name?: string;
+  /**
+   * Container port of a listener of the backend's own, published on no host port: another container (the DMZ
+   * proxy in front of the portal nodes) reaches it over a Docker network.
+   * @default - served by the public HTTP/HTTPS frontends; one backend per balancer can be public
+   */
+  readonly listenPort?: number;
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto this listener keeps; from any other
+   * source both are overwritten. Needs `listenPort`: the public frontends trust nobody.
+   * @default - none
+   */
+  readonly trustForwardedFrom?: readonly string[];
+}
+
+interface Backend {
+  readonly nodes: CreatioNodeSet;
+  readonly name: string;
+  readonly listenPort?: number;
+  readonly trustForwardedFrom: readonly string[];
+}
+
+const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
 /**
- * HAProxy in front of the Creatio nodes: roundrobin by weight, HTTP health checks, stats page behind a user and a
- * generated password. The only container of the farm that publishes host ports.
+ * HAProxy in front of the Creatio nodes: roundrobin by weight, HTTP health checks, optional TLS with HSTS and
+ * Secure cookies, WebSocket tunnels, stats page behind a user and a generated password with a Prometheus
+ * endpoint beside it. The only container of the farm that publishes host ports.
  *
  * @example
  * const balancer = new HaproxyBalancer(stack, "balancer", { environment: "dev", image: "haproxy:2.8", network: app, secrets });
@@ -46,7 +108,7 @@ export class HaproxyBalancer extends Construct {
   public readonly container: FarmContainer;
   /** The balancer's address on the app network: what the nodes trust as their proxy. */
   public readonly address: string;
-  private readonly backends: CreatioNodeSet[] = [];
+  private readonly backends: Backend[] = [];
   private readonly network: FarmNetwork;
 
   constructor(scope: Construct, id: string, props: HaproxyBalancerProps) {
@@ -57,9 +119,23 @@ export class HaproxyBalancer extends Construct {
     const maxConnections = props.maxConnections ?? DEFAULTS.balancer.maxConnections;
     const healthCheck = { ...DEFAULTS.balancer.healthCheck, ...props.healthCheck };
     const stats = { ...DEFAULTS.balancer.stats, ...props.stats };
-    if (httpPort === stats.port) {
-      throw new FarmValidationError(`HTTP and stats cannot both be published on host port ${httpPort}`, this);
+    const timeouts = { ...DEFAULTS.balancer.timeouts, ...props.timeouts };
+    const tls = props.tls && { ...DEFAULTS.balancer.tls, ...props.tls };
+
+    const published = [
+      ["HTTP", httpPort],
+      ["stats", stats.port],
+      ...(tls ? [["HTTPS", tls.port] as const] : []),
+    ] as const;
+    published.forEach(([what, port], i) => {
+      const clash = published.slice(0, i).find(([, p]) => p === port);
+      if (clash) throw new FarmValidationError(`${clash[0]} and ${what} cannot both be published on host port ${port}`, this);
+    });
+    if (stats.metricsPath === stats.uri) {
+      throw new FarmValidationError(`the metrics path and the stats page cannot share ${stats.uri}`, this);
     }
+    const certificateProblem = tls && certificatePathProblem(tls.certificate);
+    if (certificateProblem) throw new FarmValidationError(`tls.certificate: ${certificateProblem}, got "${tls!.certificate}"`, this);
 
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-haproxy`,
@@ -68,11 +144,16 @@ export class HaproxyBalancer extends Construct {
       secrets: props.secrets,
       ports: [
         { internal: CONTAINER.haproxyHttpPort, external: httpPort, ip: bindAddress, protocol: "tcp" },
-        { internal: STATS_CONTAINER_PORT, external: stats.port, ip: stats.bindAddress, protocol: "tcp" },
+        ...(tls ? [{ internal: CONTAINER.haproxyHttpsPort, external: tls.port, ip: bindAddress, protocol: "tcp" }] : []),
+        { internal: CONTAINER.haproxyStatsPort, external: stats.port, ip: stats.bindAddress, protocol: "tcp" },
       ],
+      // Only the certificate's directory, read-only: the private key stays on the Docker host.
+      volumes: tls
+        ? [{ hostPath: path.posix.dirname(tls.certificate), containerPath: CONTAINER.haproxyCertDir, readOnly: true }]
+        : undefined,
       // HAProxy needs about two descriptors per connection plus its own; it refuses to start when it cannot
       // raise the limit to what maxconn implies.
-      ulimit: [{ name: "nofile", soft: 2 * maxConnections + 1024, hard: 2 * maxConnections + 1024 }],
+      ulimit: [{ name: "nofile", soft: nofileFor(maxConnections), hard: nofileFor(maxConnections) }],
       // SIGUSR1 is HAProxy's graceful stop: established connections finish first.
       stopSignal: "SIGUSR1",
     });
@@ -82,40 +163,101 @@ export class HaproxyBalancer extends Construct {
       renderHaproxyCfg({
         environment: props.environment,
         maxConnections,
+        runtimeSocket: CONTAINER.haproxyRuntimeSocket,
         httpBind: `:${CONTAINER.haproxyHttpPort}`,
+        tls: tls && {
+          bind: `:${CONTAINER.haproxyHttpsPort}`,
+          certificate: path.posix.join(CONTAINER.haproxyCertDir, path.posix.basename(tls.certificate)),
+          publicPort: tls.port,
+          redirectHttp: tls.redirectHttp,
+          hstsMaxAgeSeconds: tls.hstsMaxAgeSeconds,
+        },
+        timeouts: {
+          clientMs: timeouts.clientSeconds * 1000,
+          serverMs: timeouts.serverSeconds * 1000,
+          tunnelMs: timeouts.websocketIdleSeconds * 1000,
+        },
         healthCheck,
-        servers: this.backends.flatMap((set) =>
-          set.members.map((m) => ({
-            name: m.name,
-            address: m.container.addressOn(props.network)!,
-            port: set.httpPort,
-            weight: m.weight,
-          })),
-        ),
+        backends: this.backends.map((b) => this.renderBackend(b)),
         stats: {
-          bind: `:${STATS_CONTAINER_PORT}`,
+          bind: `:${CONTAINER.haproxyStatsPort}`,
           uri: stats.uri,
           user: stats.user,
           passwordHash: secretPlaceholder("stats-password-hash"),
+          metricsPath: stats.metricsPath,
         },
       }),
     );
 
     this.node.addValidation({
-      validate: () => (this.backends.length ? [] : ["the balancer has no backend: call balancer.addBackend(nodes)"]),
+      validate: () => {
+        if (this.backends.length === 0) return ["the balancer has no backend: call balancer.addBackend(nodes)"];
+        if (this.backends.every((b) => b.listenPort !== undefined)) {
+          return ["the balancer has no public backend: call balancer.addBackend(nodes) without listenPort"];
+        }
+        return [];
+      },
     });
   }
 
   /**
    * Puts a node set behind the balancer: attaches the nodes to the balancer's network, adds one server per node
    * with the node's weight, and makes every node trust this balancer's address for X-Forwarded-For.
+   *
+   * The first call without `listenPort` makes the public backend; a second node set (the portal's) takes a
+   * `listenPort` of its own, with health checks, retries and timeouts like the first.
    */
-  public addBackend(nodes: CreatioNodeSet): void {
-    if (this.backends.includes(nodes)) {
-      throw new FarmValidationError(`${nodes.node.path} is already a backend of this balancer`, this);
-    }
+  public addBackend(nodes: CreatioNodeSet, options: BackendOptions = {}): void {
+    const backend: Backend = {
+      nodes,
+      name: options.name ?? "creatio",
+      listenPort: options.listenPort,
+      trustForwardedFrom: [...(options.trustForwardedFrom ?? [])],
+    };
+    this.checkBackend(backend);
     nodes.attachTo(this.network);
     nodes.trustProxy(this.address);
-    this.backends.push(nodes);
+    this.backends.push(backend);
   }
+
+  private checkBackend(b: Backend): void {
+    const fail = (message: string) => {
+      throw new FarmValidationError(message, this);
+    };
+    if (this.backends.some((x) => x.nodes === b.nodes)) fail(`${b.nodes.node.path} is already a backend of this balancer`);
+    if (!BACKEND_NAME.test(b.name)) fail(`backend name must be lowercase letters, digits and '-', got "${b.name}"`);
+    if (this.backends.some((x) => x.name === b.name)) fail(`a backend named "${b.name}" already exists`);
+    if (b.listenPort === undefined) {
+      if (this.backends.some((x) => x.listenPort === undefined)) {
+        fail(`backend "${b.name}" needs a listenPort: the public frontends already serve another backend`);
+      }
+      if (b.trustForwardedFrom.length) fail(`backend "${b.name}": trustForwardedFrom needs a listenPort; the public frontends trust nobody`);
+      return;
+    }
+    if (!Number.isInteger(b.listenPort) || b.listenPort < 1024 || b.listenPort > 65535) {
+      fail(`backend "${b.name}": listenPort must be 1024..65535 (the image runs as a non-root user), got ${b.listenPort}`);
+    }
+    const taken = [CONTAINER.haproxyHttpPort, CONTAINER.haproxyHttpsPort, CONTAINER.haproxyStatsPort, ...this.backends.map((x) => x.listenPort)];
+    if (taken.includes(b.listenPort)) fail(`backend "${b.name}": container port ${b.listenPort} is already in use in the balancer`);
+    const bad = b.trustForwardedFrom.find((a) => !IPV4_ADDRESS.test(a));
+    if (bad !== undefined) fail(`backend "${b.name}": trustForwardedFrom takes IPv4 addresses, got "${bad}"`);
+  }
+
+  private renderBackend(b: Backend): HaproxyBackend {
+    return {
+      name: b.name,
+      servers: b.nodes.members.map((m) => ({
+        name: m.name,
+        address: m.container.addressOn(this.network)!,
+        port: b.nodes.httpPort,
+        weight: m.weight,
+      })),
+      listen: b.listenPort === undefined ? undefined : { bind: `:${b.listenPort}`, trustForwardedFrom: b.trustForwardedFrom },
+    };
+  }
+}
+
+/** Descriptors for `maxconn` connections: two each (client and node side) plus headroom for listeners, checks, logs. */
+export function nofileFor(maxConnections: number): number {
+  return 2 * maxConnections + 1024;
 }

@@ -8,6 +8,7 @@ import { template } from "../lib/template";
 export interface HaproxyServer {
   /** HAProxy server name, shown on the stats page and in logs. */
   readonly name: string;
+  /** IPv4 address: servers are never looked up by name, so HAProxy starts whether or not they are up. */
   readonly address: string;
   readonly port: number;
   /** roundrobin weight, 1..256. */
@@ -23,14 +24,56 @@ export interface HaproxyHealthCheck {
   readonly timeoutMs: number;
 }
 
+export interface HaproxyTimeouts {
+  /** Idle client side of a request/response exchange. */
+  readonly clientMs: number;
+  /** Longest wait for a node's response: long Creatio operations (compilation) must fit in it. */
+  readonly serverMs: number;
+  /** Idle timeout of an upgraded (WebSocket) connection, both sides. */
+  readonly tunnelMs: number;
+}
+
+export interface HaproxyBackend {
+  /** Backend name without prefix: `creatio` renders `backend be_creatio`. */
+  readonly name: string;
+  readonly servers: readonly HaproxyServer[];
+  /**
+   * A backend with its own listener (the portal's) gets a frontend of its own on `bind`. Without it, the backend
+   * is the public one, served by the HTTP and HTTPS frontends; a model has exactly one public backend.
+   */
+  readonly listen?: {
+    readonly bind: string;
+    /** Sources whose X-Forwarded-For / X-Forwarded-Proto are kept (a reverse proxy in front). @default - none */
+    readonly trustForwardedFrom?: readonly string[];
+  };
+}
+
+export interface HaproxyTls {
+  /** `bind` address of the HTTPS frontend, e.g. `:8443`. */
+  readonly bind: string;
+  /** Path of the PEM (chain and key) inside the balancer. */
+  readonly certificate: string;
+  /** Port clients reach HTTPS on: the redirect from HTTP names it unless it is 443. */
+  readonly publicPort: number;
+  /** Plain HTTP answers with a 301 to HTTPS instead of serving. */
+  readonly redirectHttp: boolean;
+  /** Strict-Transport-Security max-age on every HTTPS response. */
+  readonly hstsMaxAgeSeconds: number;
+}
+
 export interface HaproxyModel {
   /** Environment name, for the header comment. */
   readonly environment: string;
   readonly maxConnections: number;
+  /** Unix socket of the runtime API (admin level, mode 600). */
+  readonly runtimeSocket: string;
   /** `bind` argument of the HTTP frontend, e.g. `:8080`. */
   readonly httpBind: string;
+  /** HTTPS frontend; plain HTTP only without it. */
+  readonly tls?: HaproxyTls;
+  readonly timeouts: HaproxyTimeouts;
   readonly healthCheck: HaproxyHealthCheck;
-  readonly servers: readonly HaproxyServer[];
+  readonly backends: readonly HaproxyBackend[];
   readonly stats: {
     /** `bind` argument of the stats listener, e.g. `:9000`. */
     readonly bind: string;
@@ -38,19 +81,136 @@ export interface HaproxyModel {
     readonly user: string;
     /** crypt(3) hash (bcrypt or SHA-512), or a secret placeholder resolved at apply time. */
     readonly passwordHash: string;
+    /** Prometheus exporter path on the stats listener, served without credentials. */
+    readonly metricsPath: string;
   };
+}
+
+/**
+ * Mozilla's "intermediate" TLS profile (guideline 5.8): TLS 1.2 and 1.3, forward-secret AEAD ciphers only.
+ * Fixed here rather than configurable: a weaker list is a decision to take in code review, not in an env file.
+ */
+const TLS = {
+  ciphers: [
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256",
+    "DHE-RSA-AES256-GCM-SHA384",
+    "DHE-RSA-CHACHA20-POLY1305",
+  ].join(":"),
+  ciphersuites: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"].join(":"),
+  options: "prefer-client-ciphers ssl-min-ver TLSv1.2 no-tls-tickets",
+};
+
+/** Rendered frontend: every field present, since the template is compiled strict. */
+interface FrontendView {
+  readonly name: string;
+  readonly binds: readonly string[];
+  readonly proto: "http" | "https";
+  readonly redirect: string | null;
+  readonly hsts: number | null;
+  readonly secureCookies: boolean;
+  readonly trusted: string | null;
+  readonly backend: string;
 }
 
 const render = template(__dirname, "haproxy.cfg.hbs");
 
+/** HAProxy time format, in the largest unit that keeps the value whole: 600s, 1500ms, 1h. */
+export function haproxyDuration(ms: number): string {
+  if (ms % 3600000 === 0) return `${ms / 3600000}h`;
+  if (ms % 60000 === 0) return `${ms / 60000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
 export function renderHaproxyCfg(model: HaproxyModel): string {
-  if (model.servers.length === 0) throw new Error("haproxy.cfg needs at least one server");
+  const publicBackends = model.backends.filter((b) => !b.listen);
+  if (publicBackends.length !== 1) {
+    throw new Error(`haproxy.cfg needs exactly one public backend (without its own listener), got ${publicBackends.length}`);
+  }
+  const names = model.backends.map((b) => b.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`backend "${dup}" is defined twice`);
+  const empty = model.backends.find((b) => b.servers.length === 0);
+  if (empty) throw new Error(`backend "${empty.name}" needs at least one server`);
+
   const hc = model.healthCheck;
+  const d = haproxyDuration;
   return render({
-    ...model,
-    // While a node changes state, checks run at the faster of 1 s and the normal interval, so a dead node
-    // leaves rotation after about interval + (fall - 1) × fastinter instead of interval × fall.
-    fastinterMs: Math.min(1000, hc.intervalMs),
-    servers: [...model.servers].sort((a, b) => byCodeUnit(a.name, b.name)),
+    environment: model.environment,
+    maxConnections: model.maxConnections,
+    runtimeSocket: model.runtimeSocket,
+    tls: model.tls ? TLS : null,
+    timeouts: { client: d(model.timeouts.clientMs), server: d(model.timeouts.serverMs), tunnel: d(model.timeouts.tunnelMs) },
+    healthCheck: {
+      path: hc.path,
+      host: hc.host,
+      // While a node changes state, checks run at the faster of 1 s and the normal interval, so a dead node
+      // leaves rotation after about interval + (fall - 1) × fastinter instead of interval × fall.
+      inter: d(hc.intervalMs),
+      fastinter: d(Math.min(1000, hc.intervalMs)),
+      timeout: d(hc.timeoutMs),
+      fall: hc.fall,
+      rise: hc.rise,
+    },
+    frontends: frontends(model, publicBackends[0].name),
+    backends: model.backends.map((b) => ({
+      name: b.name,
+      servers: [...b.servers]
+        .sort((x, y) => byCodeUnit(x.name, y.name))
+        .map((s) => ({ ...s, address: `${s.address}:${s.port}` })),
+    })),
+    stats: model.stats,
   });
+}
+
+function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
+  const tls = model.tls;
+  const views: FrontendView[] = [
+    {
+      name: "fe_http",
+      binds: [model.httpBind],
+      proto: "http",
+      // Only the host part of Host is kept: HTTPS may listen on another port than the one the client used.
+      redirect: tls?.redirectHttp
+        ? `https://%[req.hdr(host),regsub(:[0-9]+$,)]${tls.publicPort === 443 ? "" : `:${tls.publicPort}`}%[capture.req.uri]`
+        : null,
+      hsts: null,
+      secureCookies: false,
+      trusted: null,
+      backend: publicBackend,
+    },
+  ];
+  if (tls) {
+    views.push({
+      name: "fe_https",
+      binds: [`${tls.bind} ssl crt ${tls.certificate} alpn h2,http/1.1`],
+      proto: "https",
+      redirect: null,
+      hsts: tls.hstsMaxAgeSeconds,
+      secureCookies: true,
+      trusted: null,
+      backend: publicBackend,
+    });
+  }
+  for (const b of model.backends) {
+    if (!b.listen) continue;
+    const trusted = b.listen.trustForwardedFrom ?? [];
+    views.push({
+      name: `fe_${b.name}`,
+      binds: [b.listen.bind],
+      proto: "http",
+      redirect: null,
+      hsts: null,
+      secureCookies: false,
+      trusted: trusted.length ? [...trusted].sort(byCodeUnit).join(" ") : null,
+      backend: b.name,
+    });
+  }
+  return views;
 }

@@ -15,7 +15,7 @@ import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
 const ASSETS = path.join(__dirname, "assets");
 
 export interface CreatioNodeSpec {
-  /** Node name; the container is `<env>-creatio-<name>`. */
+  /** Node name; the container is `<env>-<component>-<name>` (`<env>-creatio-<name>` by default). */
   readonly name: string;
   /** Balancer weight, 1..256. @default 1 */
   readonly weight?: number;
@@ -34,6 +34,16 @@ export interface CreatioNodeSetProps {
   readonly httpPort?: number;
   /** Application root inside the image. @default "/app" */
   readonly appDir?: string;
+  /**
+   * Names the set's containers and volumes (`<env>-<component>-<node>`), so a second set (the portal's) in the
+   * same environment does not collide with the first. @default "creatio"
+   */
+  readonly component?: string;
+  /**
+   * Host offset of the set's first node on every network it joins; a second set on the same networks needs a
+   * range of its own. @default 11
+   */
+  readonly firstAddressOffset?: number;
 }
 
 /** One node of the set. */
@@ -61,6 +71,7 @@ export class CreatioNodeSet extends Construct {
   public readonly httpPort: number;
   public readonly appDir: string;
   private readonly environment: string;
+  private readonly firstAddressOffset: number;
   private readonly trustedProxies = new Set<string>();
   private redis?: RedisEndpoint;
   private database?: DatabaseEndpoint;
@@ -71,6 +82,8 @@ export class CreatioNodeSet extends Construct {
     this.httpPort = props.httpPort ?? DEFAULTS.creatio.httpPort;
     this.appDir = props.appDir ?? DEFAULTS.creatio.appDir;
     const tenantId = props.tenantId ?? DEFAULTS.creatio.tenantId;
+    const component = props.component ?? "creatio";
+    this.firstAddressOffset = props.firstAddressOffset ?? OFFSETS.firstNode;
     if (props.nodes.length === 0) throw new FarmValidationError("a node set needs at least one node", this);
     const names = props.nodes.map((n) => n.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
@@ -78,14 +91,14 @@ export class CreatioNodeSet extends Construct {
 
     // Shared by every node of the site: keys written by one node must be readable by all (safe default while
     // Creatio's requirement here is unconfirmed).
-    const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-creatio-data-protection-keys` });
+    const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-${component}-data-protection-keys` });
 
     const image = farmImage(this, props.image);
     this.members = props.nodes.map((spec, index) => {
       const scope = new Construct(this, spec.name);
-      const logs = new Volume(scope, "logs", { name: `${props.environment}-creatio-${spec.name}-logs` });
+      const logs = new Volume(scope, "logs", { name: `${props.environment}-${component}-${spec.name}-logs` });
       const container = new FarmContainer(scope, "container", {
-        name: `${props.environment}-creatio-${spec.name}`,
+        name: `${props.environment}-${component}-${spec.name}`,
         image,
         role: "app",
         secrets: props.secrets,
@@ -115,9 +128,9 @@ export class CreatioNodeSet extends Construct {
     });
   }
 
-  /** Attaches every node to `network`, node k at the plan's node offset + k. */
+  /** Attaches every node to `network`, node k at the set's first address offset + k. */
   public attachTo(network: FarmNetwork): void {
-    for (const m of this.members) m.container.attach(network, OFFSETS.firstNode + m.index);
+    for (const m of this.members) m.container.attach(network, this.firstAddressOffset + m.index);
   }
 
   /** Adds a proxy address the nodes accept X-Forwarded-For from (Creatio's KnownProxiesIP). */

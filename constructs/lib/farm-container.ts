@@ -176,6 +176,7 @@ export class FarmContainer extends Construct {
       }
       return address;
     }
+    network.claim(offset, this.name);
     this.attachments.set(network.name, { network, address, aliases: [...aliases].sort() });
     return address;
   }

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { Network } from "@cdktf/provider-docker/lib/network";
+import { FarmValidationError } from "../lib/errors";
 import { hostAddress } from "./ipv4";
 
 export interface FarmNetworkProps {
@@ -20,6 +21,8 @@ export class FarmNetwork extends Construct {
   public readonly subnet: string;
   public readonly internal: boolean;
   public readonly resource: Network;
+  /** Address → name of the container that holds it. */
+  private readonly holders = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: FarmNetworkProps) {
     super(scope, id);
@@ -37,5 +40,19 @@ export class FarmNetwork extends Construct {
   /** The address at `offset` in this network's subnet. */
   public address(offset: number): string {
     return hostAddress(this.subnet, offset);
+  }
+
+  /**
+   * Records that `holder` (a container name) takes the address at `offset`; returns the address. Two containers
+   * on one address would make Docker refuse the second at apply time, so it is refused at synth instead.
+   */
+  public claim(offset: number, holder: string): string {
+    const address = this.address(offset);
+    const current = this.holders.get(address);
+    if (current !== undefined && current !== holder) {
+      throw new FarmValidationError(`${holder} cannot take ${address}: ${current} already holds it`, this);
+    }
+    this.holders.set(address, holder);
+    return address;
   }
 }
