@@ -208,10 +208,11 @@ describe("renderHaproxyCfg", () => {
       const on443 = section(renderHaproxyCfg(model({ tls: tls() })), "frontend fe_http");
       expect(on443).toEqual([
         "bind :8080",
+        "http-request deny deny_status 400 unless { req.hdr(host) -m len gt 0 }",
         "http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]%[capture.req.uri] code 301",
       ]);
       const on8443 = section(renderHaproxyCfg(model({ tls: tls({ publicPort: 8443 }) })), "frontend fe_http");
-      expect(on8443[1]).toBe("http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]:8443%[capture.req.uri] code 301");
+      expect(on8443[2]).toBe("http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]:8443%[capture.req.uri] code 301");
     });
 
     test("redirectHttp false: plain HTTP serves too, without Secure cookies or HSTS", () => {
