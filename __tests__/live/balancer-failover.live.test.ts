@@ -15,8 +15,7 @@
  * under the derived bounds (a few ms over at most), which is what makes the bound itself the thing tested.
  */
 import * as http from "http";
-import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
-import { checkTimings, Echo, FAST_CHECKS, Haproxy, loopbackModel, LoopbackOptions, request, startHaproxy } from "./support/haproxy";
+import { checkTimings, Echo, FAST_CHECKS, Haproxy, request, startLoopbackBalancer } from "./support/haproxy";
 import { freePort, sleep } from "./support/processes";
 import { StandIn, startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
@@ -33,12 +32,7 @@ async function standIn(name: string, port?: number): Promise<StandIn> {
   return teardown.add(await startStandIn({ name, port: port ?? (await freePort()) }));
 }
 
-async function balancer(opts: Omit<LoopbackOptions, "httpPort" | "statsPort">): Promise<{ haproxy: Haproxy; httpPort: number }> {
-  const httpPort = await freePort();
-  const statsPort = await freePort();
-  const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(loopbackModel({ httpPort, statsPort, ...opts }))));
-  return { haproxy, httpPort };
-}
+const balancer = (opts: Parameters<typeof startLoopbackBalancer>[1]) => startLoopbackBalancer(teardown, opts);
 
 /** Waits until every server of `creatio` is fully healthy ("UP" without a pending count), so timings start clean. */
 async function allUp(haproxy: Haproxy, timeoutMs: number): Promise<void> {

@@ -3,8 +3,7 @@
  * takes a request and dies before answering (its connection closes, no response) must cost a GET nothing, while a
  * POST, which may already have changed data, must never be sent to a second node.
  */
-import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
-import { loopbackModel, request, startHaproxy } from "./support/haproxy";
+import { request, startLoopbackBalancer } from "./support/haproxy";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
@@ -22,15 +21,7 @@ test("a GET whose node died mid-request is replayed on another node; a POST is n
   // GIVEN two equal nodes, n1 closing every request for PATH without an answer (its health path still answers)
   const n1 = teardown.add(await startStandIn({ name: "n1", port: await freePort(), dropPath: PATH }));
   const n2 = teardown.add(await startStandIn({ name: "n2", port: await freePort() }));
-  const httpPort = await freePort();
-  const statsPort = await freePort();
-  teardown.add(
-    await startHaproxy(
-      renderHaproxyCfg(
-        loopbackModel({ httpPort, statsPort, servers: [{ name: "n1", port: n1.port }, { name: "n2", port: n2.port }] }),
-      ),
-    ),
-  );
+  const { httpPort } = await startLoopbackBalancer(teardown, { servers: [{ name: "n1", port: n1.port }, { name: "n2", port: n2.port }] });
 
   // WHEN 10 GETs are sent one after the other
   const gets = [];

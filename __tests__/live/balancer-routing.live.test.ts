@@ -4,9 +4,8 @@
  * listener's access rules.
  */
 import * as http from "http";
-import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
 import { STATS_TEST_PASSWORD } from "../support/hashes";
-import { basicAuth, Echo, loopbackModel, LoopbackOptions, METRICS_PATH, request, startHaproxy, STATS_URI, STATS_USER } from "./support/haproxy";
+import { basicAuth, Echo, METRICS_PATH, request, startLoopbackBalancer, STATS_URI, STATS_USER } from "./support/haproxy";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
@@ -23,12 +22,7 @@ async function nodes(...names: string[]): Promise<Record<string, number>> {
   return ports;
 }
 
-async function balancer(opts: Omit<LoopbackOptions, "httpPort" | "statsPort">) {
-  const httpPort = await freePort();
-  const statsPort = await freePort();
-  const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(loopbackModel({ httpPort, statsPort, ...opts }))));
-  return { haproxy, httpPort, statsPort };
-}
+const balancer = (opts: Parameters<typeof startLoopbackBalancer>[1]) => startLoopbackBalancer(teardown, opts);
 
 async function echo(port: number, headers: http.OutgoingHttpHeaders = {}, extra: { agent?: http.Agent; localAddress?: string } = {}): Promise<Echo> {
   const r = await request({ port, path: "/echo", headers, ...extra });

@@ -4,8 +4,7 @@
  */
 import * as fs from "fs";
 import * as net from "net";
-import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
-import { Echo, loopbackModel, LoopbackOptions, request, startHaproxy } from "./support/haproxy";
+import { Echo, LoopbackOptions, request, startLoopbackBalancer } from "./support/haproxy";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 import { tempDir } from "../support/farm";
@@ -30,18 +29,10 @@ afterAll(async () => {
 /** The Set-Cookie headers the stand-in sends on /cookies, as Creatio does at login. */
 const NODE_COOKIES = ["BPMSESSIONID=abc; path=/; HttpOnly", "UserName=bob; path=/; secure", "BPMCSRF=xyz; path=/"];
 
-/** One stand-in node behind a balancer built from `tls(httpsPort)`; returns the ports. */
-async function farm(tls?: (httpsPort: number) => LoopbackOptions["tls"]) {
+/** One stand-in node behind a balancer, with TLS when `tls` is given; returns the ports. */
+async function farm(tls?: Omit<NonNullable<LoopbackOptions["tls"]>, "port">) {
   const node = teardown.add(await startStandIn({ name: "n1", port: await freePort() }));
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
-  const statsPort = await freePort();
-  teardown.add(
-    await startHaproxy(
-      renderHaproxyCfg(loopbackModel({ httpPort, statsPort, servers: [{ name: "n1", port: node.port }], tls: tls?.(httpsPort) })),
-    ),
-  );
-  return { httpPort, httpsPort };
+  return startLoopbackBalancer(teardown, { servers: [{ name: "n1", port: node.port }], tls });
 }
 
 /** Writes `text` as is to 127.0.0.1:`port` and resolves with everything the server sent before closing. */
@@ -61,7 +52,7 @@ const https = () => ({ ca, servername: "localhost" });
 
 test("over HTTPS every cookie is Secure exactly once, with HSTS, and the node is told https", async () => {
   // GIVEN a balancer terminating TLS with a certificate the client trusts
-  const { httpsPort } = await farm((port) => ({ port, certificate: cert!.pem }));
+  const { httpsPort } = await farm({ certificate: cert!.pem });
 
   // WHEN a login response sets three cookies, one of them already secure
   const login = await request({ port: httpsPort, path: "/cookies", tls: https() });
@@ -92,7 +83,7 @@ test("over HTTPS every cookie is Secure exactly once, with HSTS, and the node is
 
 test("plain HTTP answers 301 to the HTTPS port, keeping host, path and query but not the client's port", async () => {
   // GIVEN TLS on its own port and redirectHttp on
-  const { httpPort, httpsPort } = await farm((port) => ({ port, certificate: cert!.pem, redirectHttp: true }));
+  const { httpPort, httpsPort } = await farm({ certificate: cert!.pem, redirectHttp: true });
 
   // WHEN a client asks over plain HTTP, with the HTTP port in its Host header
   const r = await request({ port: httpPort, path: "/0/Nui/ViewModule.aspx?a=1&b=%20x", headers: { Host: `localhost:${httpPort}` } });
@@ -115,7 +106,7 @@ test("plain HTTP answers 301 to the HTTPS port, keeping host, path and query but
 
 test("with HTTPS published on 443 the redirect names no port", async () => {
   // GIVEN HTTPS listening on a test port but published on 443
-  const { httpPort } = await farm((port) => ({ port, publicPort: 443, certificate: cert!.pem }));
+  const { httpPort } = await farm({ publicPort: 443, certificate: cert!.pem });
   // WHEN a client asks over plain HTTP on another port
   const r = await request({ port: httpPort, path: "/0/?x=1", headers: { Host: `crm.example.com:${httpPort}` } });
   // THEN the Location is the default HTTPS port's
@@ -135,7 +126,7 @@ test("without TLS, or over plain HTTP with redirect off, cookies and headers are
   expect((JSON.parse((await request({ port: plain.httpPort, path: "/echo" })).body) as Echo).headers["x-forwarded-proto"]).toBe("http");
 
   // GIVEN TLS with redirectHttp off: plain HTTP is served as well
-  const both = await farm((port) => ({ port, certificate: cert!.pem, redirectHttp: false }));
+  const both = await farm({ certificate: cert!.pem, redirectHttp: false });
   // THEN over HTTP the cookies are untouched, over HTTPS they are Secure
   const overHttp = await request({ port: both.httpPort, path: "/cookies" });
   expect(overHttp.status).toBe(200);

@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as tls from "tls";
 import WebSocket from "ws";
-import { HaproxyTimeouts, renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
-import { loopbackModel, startHaproxy } from "./support/haproxy";
+import { HaproxyTimeouts } from "../../constructs/balancer/render-haproxy-cfg";
+import { startLoopbackBalancer } from "./support/haproxy";
 import { freePort, sleep } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 import { tempDir } from "../support/farm";
@@ -32,23 +32,11 @@ const IDLE_MS = 2500;
 
 async function farm(timeouts: HaproxyTimeouts) {
   const node = teardown.add(await startStandIn({ name: "n1", port: await freePort() }));
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
-  const statsPort = await freePort();
-  teardown.add(
-    await startHaproxy(
-      renderHaproxyCfg(
-        loopbackModel({
-          httpPort,
-          statsPort,
-          servers: [{ name: "n1", port: node.port }],
-          timeouts,
-          tls: { port: httpsPort, certificate: cert!.pem, redirectHttp: false },
-        }),
-      ),
-    ),
-  );
-  return { httpPort, httpsPort };
+  return startLoopbackBalancer(teardown, {
+    servers: [{ name: "n1", port: node.port }],
+    timeouts,
+    tls: { certificate: cert!.pem, redirectHttp: false },
+  });
 }
 
 interface Socket {

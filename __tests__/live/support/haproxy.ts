@@ -14,11 +14,11 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { HaproxyHealthCheck, HaproxyModel, HaproxyTimeouts } from "../../../constructs/balancer/render-haproxy-cfg";
+import { HaproxyHealthCheck, HaproxyModel, HaproxyTimeouts, renderHaproxyCfg } from "../../../constructs/balancer/render-haproxy-cfg";
 import { STATS_TEST_HASH } from "../../support/hashes";
 import { requireProgram } from "../../support/programs";
-import { sleep, stopProcess } from "./processes";
-import { running, trackPid } from "./stand-ins";
+import { freePort, sleep, stopProcess } from "./processes";
+import { running, Teardown, trackPid } from "./stand-ins";
 
 export const STATS_USER = "admin";
 export const STATS_URI = "/haproxy_stats";
@@ -341,6 +341,22 @@ export async function startHaproxy(cfgText: string, opts: { readyTimeoutMs?: num
   }
   noteWorkers();
   return handle;
+}
+
+/**
+ * Renders the loopback model on fresh HTTP, stats (and, when `tls` is given, HTTPS) ports and starts haproxy on
+ * it; `teardown` stops it by PID.
+ */
+export async function startLoopbackBalancer(
+  teardown: Teardown,
+  opts: Omit<LoopbackOptions, "httpPort" | "statsPort" | "tls"> & { readonly tls?: Omit<NonNullable<LoopbackOptions["tls"]>, "port"> },
+): Promise<{ haproxy: Haproxy; httpPort: number; httpsPort: number; statsPort: number }> {
+  const httpPort = await freePort();
+  const httpsPort = await freePort();
+  const statsPort = await freePort();
+  const model = loopbackModel({ ...opts, httpPort, statsPort, tls: opts.tls && { ...opts.tls, port: httpsPort } });
+  const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(model)));
+  return { haproxy, httpPort, httpsPort, statsPort };
 }
 
 export interface Reply {
