@@ -5,7 +5,7 @@ export interface Cidr {
   readonly prefix: number;
 }
 
-/** A dotted-quad IPv4 address, each octet 0..255 without leading zeros beyond the value. */
+/** A dotted-quad IPv4 address, each octet 0..255. */
 export const IPV4_ADDRESS = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
