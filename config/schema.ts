@@ -59,7 +59,7 @@ const port = () => intIn(1, 65535, "a TCP port");
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
 
-const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /0/ping");
+const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /api/HealthCheck/Ping");
 const ipv4 = matching(IPV4_ADDRESS, "an IPv4 address");
 const bool = () => z.boolean({ error: "expected true or false" });
 const subnet = z

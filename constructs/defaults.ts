@@ -19,6 +19,11 @@ export const DEFAULTS = {
     /** Quartz.NET must derive a unique id per node; Creatio reads anything but uppercase AUTO as a node name. */
     quartzInstanceId: "AUTO",
     weight: 1,
+    /**
+     * DataProtection.ApplicationName of every node: payloads protected under one name are readable only under the
+     * same name, so all nodes of a set carry this one.
+     */
+    dataProtectionApplicationName: "Creatio",
   },
   balancer: {
     httpPort: 80,
@@ -38,8 +43,11 @@ export const DEFAULTS = {
       websocketIdleSeconds: 3600,
     },
     healthCheck: {
-      /** Creatio's own balancer example; on .NET 8 `/api/HealthCheck/Ping` (clio) is the alternative. */
-      path: "/0/ping",
+      /**
+       * The anonymous .NET health route (Creatio's CLI checks .NET builds here): 200 while the database and the
+       * configuration assembly answer. .NET has no `/0` prefix, so the Framework-era `/0/ping` is not used.
+       */
+      path: "/api/HealthCheck/Ping",
       host: "localhost",
       intervalMs: 2000,
       fall: 3,

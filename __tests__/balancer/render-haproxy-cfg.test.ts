@@ -17,7 +17,7 @@ function model(overrides: Partial<HaproxyModel> = {}): HaproxyModel {
     runtimeSocket: "/var/lib/haproxy/admin.sock",
     httpBind: ":8080",
     timeouts: { clientMs: 60000, serverMs: 600000, tunnelMs: 3600000 },
-    healthCheck: { path: "/0/ping", host: "localhost", intervalMs: 2000, fall: 3, rise: 2, timeoutMs: 5000 },
+    healthCheck: { path: "/api/HealthCheck/Ping", host: "localhost", intervalMs: 2000, fall: 3, rise: 2, timeoutMs: 5000 },
     backends: [
       {
         name: "creatio",
@@ -27,7 +27,14 @@ function model(overrides: Partial<HaproxyModel> = {}): HaproxyModel {
         ],
       },
     ],
-    stats: { bind: ":9000", uri: "/haproxy_stats", user: "admin", passwordHash: STATS_TEST_HASH, metricsPath: "/metrics" },
+    stats: {
+      bind: ":9000",
+      uri: "/haproxy_stats",
+      user: "admin",
+      passwordHash: STATS_TEST_HASH,
+      metricsPath: "/metrics",
+      rejectFrom: [{ subnet: "172.30.10.0/24", except: "172.30.10.1" }],
+    },
     ...overrides,
   };
 }
@@ -135,7 +142,7 @@ describe("renderHaproxyCfg", () => {
     expect(section(cfg, "defaults")).toEqual(
       expect.arrayContaining(["option redispatch 1", "retries 3", "retry-on conn-failure empty-response junk-response 503"]),
     );
-    for (const backend of ["backend be_creatio", "backend be_portal"]) {
+    for (const backend of ["backend be_creatio", "backend be_portal", "backend be_creatio_msg", "backend be_portal_msg"]) {
       expect(section(cfg, backend)).toContain("http-request disable-l7-retry unless METH_GET");
     }
   });
@@ -157,9 +164,33 @@ describe("renderHaproxyCfg", () => {
     const cfg = renderHaproxyCfg(model({ stats: { ...model().stats, metricsPath: "/prom" } }));
     expect(cfg).toContain(`user admin password ${STATS_TEST_HASH}\n`);
     const stats = section(cfg, "listen stats");
-    expect(stats[1]).toBe("http-request use-service prometheus-exporter if { path /prom }");
+    expect(stats[2]).toBe("http-request use-service prometheus-exporter if { path /prom }");
     expect(stats).toEqual(expect.arrayContaining(["stats http-request auth realm haproxy-stats unless stats_auth", "stats admin if stats_auth"]));
     expect(cfg).not.toMatch(/stats auth |insecure-password/);
+  });
+
+  test("SignalR: /msg (any case, and under /msg/) and WebSocket upgrades go to a cookie-sticky twin of the backend", () => {
+    const cfg = renderHaproxyCfg(model());
+    expect(section(cfg, "backend be_creatio_msg")).toEqual([
+      "balance roundrobin",
+      "cookie creatio_farm_node insert indirect nocache httponly",
+      "http-request disable-l7-retry unless METH_GET",
+      "server node-1 172.30.10.11:5000 weight 2 track be_creatio/node-1 cookie node-1",
+      "server node-2 172.30.10.12:5000 weight 1 track be_creatio/node-2 cookie node-2",
+    ]);
+    // Everything else is balanced by weight, without affinity.
+    expect(section(cfg, "backend be_creatio").join("\n")).not.toMatch(/cookie/);
+  });
+
+  test("the affinity cookie is Secure only when HTTP answers with a redirect (a Secure cookie never comes back over HTTP)", () => {
+    const cookie = (m: HaproxyModel) => section(renderHaproxyCfg(m), "backend be_creatio_msg")[1];
+    expect(cookie(model({ tls: tls() }))).toBe("cookie creatio_farm_node insert indirect nocache httponly secure");
+    expect(cookie(model({ tls: tls({ redirectHttp: false }) }))).toBe("cookie creatio_farm_node insert indirect nocache httponly");
+  });
+
+  test("the stats listener refuses connections from the farm's networks, except Docker's gateway (published ports)", () => {
+    const stats = section(renderHaproxyCfg(model()), "listen stats");
+    expect(stats.slice(0, 2)).toEqual(["bind :9000", "tcp-request connection reject if { src 172.30.10.0/24 } !{ src 172.30.10.1 }"]);
   });
 
   test("the client's forwarding headers never reach a node: X-Forwarded-For and -Proto are overwritten", () => {
@@ -170,6 +201,10 @@ describe("renderHaproxyCfg", () => {
       "http-request set-header X-Forwarded-Proto http",
       "http-request del-header Forwarded",
       "http-request del-header X-Forwarded-Host",
+      "acl signalr path -i /msg",
+      "acl signalr path_beg -i /msg/",
+      "acl websocket_upgrade hdr(upgrade) -i websocket",
+      "use_backend be_creatio_msg if signalr || websocket_upgrade",
       "default_backend be_creatio",
     ]);
     expect(renderHaproxyCfg(model())).not.toContain("option forwardfor");
@@ -200,6 +235,10 @@ describe("renderHaproxyCfg", () => {
         "http-request del-header X-Forwarded-Host",
         "http-response replace-header Set-Cookie '(?i)^((?:(?!;\\s*secure\\b).)*)$' '\\1; Secure'",
         'http-after-response set-header Strict-Transport-Security "max-age=63072000"',
+        "acl signalr path -i /msg",
+        "acl signalr path_beg -i /msg/",
+        "acl websocket_upgrade hdr(upgrade) -i websocket",
+        "use_backend be_creatio_msg if signalr || websocket_upgrade",
         "default_backend be_creatio",
       ]);
     });
@@ -231,6 +270,10 @@ describe("renderHaproxyCfg", () => {
         "http-request set-header X-Forwarded-Proto http",
         "http-request del-header Forwarded",
         "http-request del-header X-Forwarded-Host",
+        "acl signalr path -i /msg",
+        "acl signalr path_beg -i /msg/",
+        "acl websocket_upgrade hdr(upgrade) -i websocket",
+        "use_backend be_portal_msg if signalr || websocket_upgrade",
         "default_backend be_portal",
       ]);
       expect(section(cfg, "frontend fe_https")).toContain("default_backend be_creatio");

@@ -57,7 +57,7 @@ export interface HaproxyBalancerProps {
   readonly tls?: HaproxyTlsProps;
   /** @default - client 60 s, server 600 s, websocket idle 3600 s */
   readonly timeouts?: HaproxyTimeoutProps;
-  /** @default - path /0/ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 5000 ms */
+  /** @default - path /api/HealthCheck/Ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 5000 ms */
   readonly healthCheck?: Partial<HaproxyHealthCheck>;
   /** @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin, metrics on /metrics */
   readonly stats?: {
@@ -185,6 +185,7 @@ export class HaproxyBalancer extends Construct {
           user: stats.user,
           passwordHash: secretPlaceholder("stats-password-hash"),
           metricsPath: stats.metricsPath,
+          rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
         },
       }),
     );

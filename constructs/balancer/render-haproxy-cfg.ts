@@ -83,8 +83,19 @@ export interface HaproxyModel {
     readonly passwordHash: string;
     /** Prometheus exporter path on the stats listener, served without credentials. */
     readonly metricsPath: string;
+    /**
+     * Networks whose containers may not open a connection to the stats listener, each with the one address that
+     * may: the network's gateway, where Docker's port publishing delivers connections from the host.
+     */
+    readonly rejectFrom: readonly { readonly subnet: string; readonly except: string }[];
   };
 }
+
+/**
+ * The cookie that keeps a SignalR client on one node. HAProxy inserts it on the first `/msg` response and removes
+ * it from requests before they reach the node (`indirect`); its value is the node's server name.
+ */
+export const AFFINITY_COOKIE = "creatio_farm_node";
 
 /**
  * Mozilla's "intermediate" TLS profile (guideline 5.8): TLS 1.2 and 1.3, forward-secret AEAD ciphers only.
@@ -165,6 +176,11 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
         .sort((x, y) => byCodeUnit(x.name, y.name))
         .map((s) => ({ ...s, address: `${s.address}:${s.port}` })),
     })),
+    affinity: {
+      cookie: AFFINITY_COOKIE,
+      // A Secure cookie is never sent back over plain HTTP: only when HTTP answers with a redirect is it safe.
+      secure: model.tls?.redirectHttp === true,
+    },
     stats: model.stats,
   });
 }

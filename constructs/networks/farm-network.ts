@@ -20,6 +20,8 @@ export class FarmNetwork extends Construct {
   public readonly name: string;
   public readonly subnet: string;
   public readonly internal: boolean;
+  /** The bridge's own address (host offset 1): where Docker's port publishing delivers connections from the host. */
+  public readonly gateway: string;
   public readonly resource: Network;
   /** Address → name of the container that holds it. */
   private readonly holders = new Map<string, string>();
@@ -29,11 +31,12 @@ export class FarmNetwork extends Construct {
     this.name = props.name;
     this.subnet = props.subnet;
     this.internal = props.internal ?? false;
+    this.gateway = hostAddress(props.subnet, 1);
     this.resource = new Network(this, "Default", {
       name: props.name,
       driver: "bridge",
       internal: this.internal,
-      ipamConfig: [{ subnet: props.subnet, gateway: hostAddress(props.subnet, 1) }],
+      ipamConfig: [{ subnet: props.subnet, gateway: this.gateway }],
     });
   }
 

@@ -23,7 +23,7 @@ import { running, Teardown, trackPid } from "./stand-ins";
 export const STATS_USER = "admin";
 export const STATS_URI = "/haproxy_stats";
 export const METRICS_PATH = "/metrics";
-export const HEALTH_PATH = "/0/ping";
+export const HEALTH_PATH = "/api/HealthCheck/Ping";
 
 /**
  * Test timings: short, so a failover completes in about a second. With `inter` below 1 s the renderer's
@@ -88,6 +88,8 @@ export interface LoopbackOptions {
   };
   /** @default 1000 */
   readonly maxConnections?: number;
+  /** Networks refused by the stats listener, each but one address. @default - none */
+  readonly statsRejectFrom?: readonly { readonly subnet: string; readonly except: string }[];
 }
 
 /** Temp dirs that hold a model's runtime socket; removed by the stop() of the haproxy that used them. */
@@ -132,6 +134,7 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
       user: STATS_USER,
       passwordHash: STATS_TEST_HASH,
       metricsPath: METRICS_PATH,
+      rejectFrom: opts.statsRejectFrom ?? [],
     },
   };
 }

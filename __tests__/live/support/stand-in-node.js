@@ -3,10 +3,10 @@
  * A stand-in Creatio node for the balancer's live tier and benchmark: one process per node, so a test can
  * SIGKILL or SIGSTOP it by PID. Listens on 127.0.0.1 only.
  *
- * usage: node stand-in-node.js --name <n> --port <p> [--health-path /0/ping] [--drop-path <path>]
+ * usage: node stand-in-node.js --name <n> --port <p> [--health-path /api/HealthCheck/Ping] [--drop-path <path>]
  *
  *   <health path>  200 "ok"                      (HAProxy's health check)
- *   /echo          200 JSON { node, method, url, headers, remoteAddress }
+ *   /echo, /msg…   200 JSON { node, method, url, headers, remoteAddress } (/msg in any case: SignalR's path)
  *   /cookies       200 with three Set-Cookie headers, as Creatio sets them at login
  *   /ws            WebSocket upgrade; every message is echoed back as "<node>: <message>"
  *   --drop-path    with this option, a request for that path is read and its connection closed without an
@@ -25,13 +25,13 @@ function arg(flag, fallback) {
   const i = process.argv.indexOf(flag);
   if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
   if (fallback !== undefined) return fallback;
-  process.stderr.write(`missing ${flag}\nusage: stand-in-node.js --name <n> --port <p> [--health-path /0/ping] [--drop-path <path>]\n`);
+  process.stderr.write(`missing ${flag}\nusage: stand-in-node.js --name <n> --port <p> [--health-path /api/HealthCheck/Ping] [--drop-path <path>]\n`);
   process.exit(2);
 }
 
 const name = arg("--name");
 const port = Number(arg("--port"));
-const healthPath = arg("--health-path", "/0/ping");
+const healthPath = arg("--health-path", "/api/HealthCheck/Ping");
 const dropPath = arg("--drop-path", "");
 /** @type {Record<string, number>} */
 const counts = {};
@@ -50,7 +50,7 @@ const server = http.createServer((req, res) => {
   } else if (path === healthPath) {
     res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": 2 });
     res.end("ok");
-  } else if (path === "/echo") {
+  } else if (path === "/echo" || /^\/msg(\/|$)/i.test(path)) {
     const body = JSON.stringify({
       node: name,
       method: req.method,
