@@ -23,7 +23,7 @@ export interface SynthOptions {
 export type SynthResult = { ok: true; stacks: string[] } | { ok: false; errors: string[] };
 
 /** Entries of a stack folder that synth owns; everything else there belongs to the user or to Terraform. */
-const GENERATED_IN_STACK = ["cdk.tf.json", "files"];
+const GENERATED_IN_STACK = ["cdk.tf.json", "files", "images"];
 
 export function synthFarm(options: SynthOptions): SynthResult {
   const loaded = loadEnvironments(environmentFiles(options.configDir));

@@ -85,8 +85,8 @@ function runAwk(awk: Awk, args: readonly string[]): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
 }
 
-function patchConfig(awk: Awk, content: string | Buffer, tenantId = "7"): Run {
-  return runAwk(awk, ["-v", `tenant_id=${tenantId}`, "-f", PATCH_AWK, writeTmp("Terrasoft.WebHost.dll.config", content)]);
+function patchConfig(awk: Awk, content: string | Buffer, tenantId = "7", extra: readonly string[] = []): Run {
+  return runAwk(awk, ["-v", `tenant_id=${tenantId}`, ...extra, "-f", PATCH_AWK, writeTmp("Terrasoft.WebHost.dll.config", content)]);
 }
 
 function mergeAppsettings(awk: Awk, overlay: string | Buffer, target: string | Buffer): Run {
@@ -276,19 +276,54 @@ describe.each(AWKS)("patch-webhost-config.awk with $name", (awk) => {
   });
 
   describe("GIVEN a config whose appSettings has no TenantId key (only a commented-out one)", () => {
-    it("WHEN patched THEN TenantId is not inserted, the comment is untouched and a note goes to stderr only", () => {
+    it("WHEN patched THEN TenantId is inserted before </appSettings> like its siblings, the comment untouched, nothing on stderr", () => {
       const r = patchConfig(awk, FIXTURE_CONFIG_NO_TENANT, "7");
       expect(r.status).toBe(0);
+      expect(r.stderr).toBe("");
       const text = r.stdout.toString("utf8");
-      expect(text.match(/key="TenantId"/g)).toHaveLength(1);
       expect(text).toContain(`    <!--<add key="TenantId" value="0" />-->\n`);
-      expect(text).not.toContain("creatio-farm");
-      expect(r.stderr).toMatch(/^creatio-farm: .*TenantId.*\n$/);
-      expect(xpath(r.stdout, [`count(//appSettings/add[@key='TenantId'])`, `count(//quartzConfig/quartz/add[@value='true'])`])).toEqual(["0", "2"]);
+      expect(text).toContain(`    <add key="Feature-StartSchedulerInWebApp" value="true" />\n    <add key="TenantId" value="7" />\n  </appSettings>`);
+      expect(xpath(r.stdout, [`count(//appSettings/add[@key='TenantId'])`, `//appSettings/add[@key='TenantId']/@value`])).toEqual(["1", "7"]);
       expect(lineDiff(FIXTURE_CONFIG_NO_TENANT, text)).toEqual({
         removed: [add6("quartz.jobStore.acquireTriggersWithinLock", "false"), add6("quartz.jobStore.clustered", "false")].sort(),
-        added: [add6("quartz.jobStore.acquireTriggersWithinLock", "true"), add6("quartz.jobStore.clustered", "true")].sort(),
+        added: [`    <add key="TenantId" value="7" />`, add6("quartz.jobStore.acquireTriggersWithinLock", "true"), add6("quartz.jobStore.clustered", "true")].sort(),
       });
+      expect(patchConfig(awk, r.stdout, "7").stdout.equals(r.stdout)).toBe(true);
+    });
+  });
+
+  describe("GIVEN a config without an <appSettings> element", () => {
+    it("WHEN patched THEN nothing is invented: a note on stderr, exit 0", () => {
+      const input = `<configuration>\n  <quartzConfig>\n    <quartz>\n    </quartz>\n  </quartzConfig>\n</configuration>\n`;
+      const r = patchConfig(awk, input, "7");
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/^creatio-farm: note: no <appSettings> element in .*; TenantId not set\n$/);
+      expect(r.stdout.toString("utf8")).not.toContain("TenantId");
+    });
+  });
+
+  describe("GIVEN require_redis_stores=1 (as the entrypoint runs it)", () => {
+    const STORES = ["-v", "require_redis_stores=1"];
+    it("WHEN the shipped config has the Application data store and the Workspace and Application caches on Redis THEN it passes silently", () => {
+      const r = patchConfig(awk, FIXTURE_CONFIG, "7", STORES);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout.equals(patchConfig(awk, FIXTURE_CONFIG, "7").stdout)).toBe(true);
+    });
+
+    const cacheBlock = (level: string) => new RegExp(`( {6}<storeAdapter levelName="${level}" type=")Terrasoft\\.Redis\\.GeneralCacheRedisStore(, Terrasoft\\.Redis">)`);
+    const dataApplication = /( {6}<storeAdapter levelName="Application" type=")Terrasoft\.Redis\.ApplicationDataRedisStore(, Terrasoft\.Redis">)/;
+    test.each([
+      ["the Application data store is in memory", FIXTURE_CONFIG.replace(dataApplication, "$1Terrasoft.Core.Store.ApplicationDataStore$2"), /storeDataAdapters\/Application store adapter is Terrasoft\.Core\.Store\.ApplicationDataStore, Terrasoft\.Redis in .*, not a Redis store/],
+      ["the Workspace cache is in memory", FIXTURE_CONFIG.replace(cacheBlock("Workspace"), "$1Terrasoft.Core.Store.MemoryCacheStore$2"), /storeCacheAdapters\/Workspace store adapter is Terrasoft\.Core\.Store\.MemoryCacheStore/],
+      ["the Application cache is missing", FIXTURE_CONFIG.replace(/ {6}<storeAdapter levelName="Application" type="Terrasoft\.Redis\.GeneralCacheRedisStore[\s\S]*?<\/storeAdapter>\n/, ""), /no storeCacheAdapters\/Application store adapter in /],
+      ["the only Redis Application cache is commented out", FIXTURE_CONFIG.replace(/( {6}<storeAdapter levelName="Application" type="Terrasoft\.Redis\.GeneralCacheRedisStore[\s\S]*?<\/storeAdapter>\n)/, "<!--\n$1-->\n"), /no storeCacheAdapters\/Application store adapter in /],
+    ])("WHEN %s THEN it fails closed: exit 2, the reason on stderr, nothing on stdout", (_, content, reason) => {
+      expect(content).not.toBe(FIXTURE_CONFIG);
+      const r = patchConfig(awk, content, "7", STORES);
+      expect(r.stderr).toMatch(reason);
+      expect(r.status).toBe(2);
+      expect(r.stdout.length).toBe(0);
     });
   });
 
@@ -507,9 +542,15 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
     return { app, farm };
   }
 
-  function entrypoint(dirs: { app: string; farm: string }, tenant: string | undefined, cmd: readonly string[] = CMD): SpawnSyncReturns<Buffer> {
+  function entrypoint(
+    dirs: { app: string; farm: string },
+    tenant: string | undefined,
+    cmd: readonly string[] = CMD,
+    extraEnv: Record<string, string> = {},
+  ): SpawnSyncReturns<Buffer> {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("CREATIO_")) env[k] = v;
+    Object.assign(env, extraEnv);
     env.CREATIO_APP_DIR = dirs.app;
     env.CREATIO_FARM_DIR = dirs.farm;
     if (tenant !== undefined) env.CREATIO_TENANT_ID = tenant;
@@ -594,6 +635,40 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
       expect(r.stdout.toString()).toBe("");
       expect(r.stderr.toString()).toMatch(/^creatio-farm: no <quartzConfig>/m);
       expect(snapshot(dirs.app)).toEqual(before);
+    });
+  });
+
+  describe("GIVEN a Terrasoft.WebHost.dll.config whose Application data store is not on Redis", () => {
+    it("WHEN it runs THEN it fails closed: a node with its own application store would serve stale data", () => {
+      const dirs = stage({ config: FIXTURE_CONFIG.replace("Terrasoft.Redis.ApplicationDataRedisStore", "Terrasoft.Core.Store.ApplicationDataStore") });
+      const before = snapshot(dirs.app);
+      const r = entrypoint(dirs, "7");
+      expect(r.status).not.toBe(0);
+      expect(r.stdout.toString()).toBe("");
+      expect(r.stderr.toString()).toMatch(/^creatio-farm: storeDataAdapters\/Application store adapter is Terrasoft\.Core\.Store\.ApplicationDataStore/m);
+      expect(snapshot(dirs.app)).toEqual(before);
+    });
+  });
+
+  describe("GIVEN CREATIO_DATA_PROTECTION_KEYS", () => {
+    it("WHEN the key directory holds a key THEN the node starts without a word about it", () => {
+      const dirs = stage();
+      const keys = path.join(dirs.app, "..", "keys");
+      fs.mkdirSync(keys);
+      fs.writeFileSync(path.join(keys, "key-00000000-0000-0000-0000-000000000001.xml"), "<key/>");
+      const r = entrypoint(dirs, "7", CMD, { CREATIO_DATA_PROTECTION_KEYS: keys });
+      expect(r.status).toBe(0);
+      expect(r.stderr.toString()).not.toMatch(/DataProtection/);
+    });
+
+    it("WHEN the key directory is empty THEN the node starts, with a warning that nodes will make keys of their own", () => {
+      const dirs = stage();
+      const keys = path.join(dirs.app, "..", "keys");
+      fs.mkdirSync(keys);
+      const r = entrypoint(dirs, "7", CMD, { CREATIO_DATA_PROTECTION_KEYS: keys });
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString()).toMatch(/^started /);
+      expect(r.stderr.toString()).toMatch(/^creatio-farm: warning: no DataProtection key in .*keys; each node that starts now creates its own/m);
     });
   });
 

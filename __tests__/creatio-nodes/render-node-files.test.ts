@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderConnectionStrings, ConnectionStringsModel } from "../../constructs/creatio-nodes/render-connection-strings";
 import { renderAppsettingsOverlay } from "../../constructs/creatio-nodes/render-appsettings-overlay";
+import { renderNodeDockerfile } from "../../constructs/creatio-nodes/render-node-dockerfile";
 import { tempDir } from "../support/farm";
 import { requireProgram, run } from "../support/programs";
 
@@ -54,9 +55,12 @@ describe("renderConnectionStrings", () => {
 });
 
 describe("renderAppsettingsOverlay", () => {
-  test("valid JSON: ForwardedHeaders trusts exactly the given proxies, sorted and unique", () => {
-    const overlay = JSON.parse(renderAppsettingsOverlay({ knownProxies: ["172.30.10.3", "172.30.10.2", "172.30.10.3"] }));
+  const dataProtection = { applicationName: "Creatio", keysDirectory: "/app/DataProtectionKeys" };
+
+  test("valid JSON: ForwardedHeaders trusts exactly the given proxies, sorted and unique; one shared key ring", () => {
+    const overlay = JSON.parse(renderAppsettingsOverlay({ knownProxies: ["172.30.10.3", "172.30.10.2", "172.30.10.3"], dataProtection }));
     expect(overlay).toEqual({
+      DataProtection: { ApplicationName: "Creatio", CustomizeDataProtection: true, KeysDirectory: "/app/DataProtectionKeys" },
       ForwardedHeaders: {
         Enable: true,
         ForwardedForHeaderName: "X-Forwarded-For",
@@ -67,6 +71,40 @@ describe("renderAppsettingsOverlay", () => {
   });
 
   test("an empty proxy list is refused: Creatio would trust X-Forwarded-For from anyone", () => {
-    expect(() => renderAppsettingsOverlay({ knownProxies: [] })).toThrow("at least one proxy");
+    expect(() => renderAppsettingsOverlay({ knownProxies: [], dataProtection })).toThrow("at least one proxy");
+  });
+});
+
+describe("renderNodeDockerfile", () => {
+  const model = {
+    environment: "dev",
+    component: "creatio",
+    baseImage: "registry.example.com/creatio-net8:8.3.1",
+    appDir: "/app",
+    farmDir: "/opt/creatio-farm",
+    tenantId: 1,
+    keysDir: "/app/DataProtectionKeys",
+  };
+
+  test("FROM your image; the build step runs configureWebFarmMode, the patch step at start runs before Creatio", () => {
+    const text = renderNodeDockerfile(model);
+    expect(text.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual([
+      "FROM registry.example.com/creatio-net8:8.3.1",
+      "COPY opt/creatio-farm/ /opt/creatio-farm/",
+      "ENV CREATIO_APP_DIR=/app CREATIO_FARM_DIR=/opt/creatio-farm CREATIO_TENANT_ID=1 CREATIO_DATA_PROTECTION_KEYS=/app/DataProtectionKeys",
+      "WORKDIR /app",
+      'RUN ["/bin/sh", "/opt/creatio-farm/configure-web-farm.sh"]',
+      'ENTRYPOINT ["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]',
+      'CMD ["dotnet", "Terrasoft.WebHost.dll"]',
+    ]);
+  });
+
+  test.each([
+    ["an unpinned base image", { baseImage: "creatio" }, 'base image "creatio": expected an image pinned to a tag or digest'],
+    ["a path with a space", { appDir: "/srv/my app" }, 'appDir must be an absolute path of [A-Za-z0-9._/-], got "/srv/my app"'],
+    ["a path that climbs out", { keysDir: "/app/../etc" }, 'keysDir must be an absolute path of [A-Za-z0-9._/-], got "/app/../etc"'],
+    ["a zero TenantId", { tenantId: 0 }, "tenantId must be a positive integer, got 0"],
+  ])("%s is refused: it would be written unquoted into the Dockerfile", (_, override, message) => {
+    expect(() => renderNodeDockerfile({ ...model, ...override })).toThrow(message);
   });
 });

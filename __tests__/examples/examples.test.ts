@@ -25,11 +25,21 @@ const tree = readTree(outdir);
 const certificate = selfSignedCertificate(workDir).pem;
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-/** Rendered files of one environment: { "<container>/<path in container>": content }. */
+/**
+ * Rendered files of one environment: what is provisioned into containers (`<container>/<path in container>`) and
+ * the build contexts of the images the stack builds (`images/<image>/<path>`).
+ */
 function renderedFiles(env: string): Record<string, string> {
-  const prefix = `stacks/${env}/files/`;
-  return Object.fromEntries(Object.entries(tree).filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]));
+  const out: Record<string, string> = {};
+  for (const [p, content] of Object.entries(tree)) {
+    if (p.startsWith(`stacks/${env}/files/`)) out[p.slice(`stacks/${env}/files/`.length)] = content;
+    else if (p.startsWith(`stacks/${env}/images/`)) out[p.slice(`stacks/${env}/`.length)] = content;
+  }
+  return out;
 }
+
+/** Files copied as they are from the product's assets, not rendered from the environment: no snapshot of those. */
+const STATIC_ASSET = /\.(awk|sh)$/;
 
 function checkWith(program: string, pkg: string, args: (file: string) => string[], content: string) {
   const bin = requireProgram(program, pkg);
@@ -55,12 +65,16 @@ describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (
 
   const files = renderedFiles(name);
 
-  test("rendered files: one per provisioned file of every container", () => {
-    const nodes = env.config.creatio.nodes.length;
-    expect(Object.keys(files).length).toBe(nodes * 5 + 1 + 1 + 2);
+  test("rendered files: one per provisioned file of every container, and each built image's context", () => {
+    const tf = JSON.parse(tree[`stacks/${name}/cdk.tf.json`]);
+    const uploads = Object.values<any>(tf.resource.docker_container).flatMap((c) => (c.upload ?? []).map((u: any) => `${c.name}${u.file}`));
+    expect(Object.keys(files).filter((f) => !f.startsWith("images/")).sort()).toEqual(uploads.sort());
+    const contexts = Object.values<any>(tf.resource.docker_image).filter((i) => i.build).map((i) => `${i.build.context}/Dockerfile`);
+    expect(contexts.length).toBeGreaterThan(0);
+    for (const dockerfile of contexts) expect(Object.keys(files)).toContain(dockerfile);
   });
 
-  test.each(Object.keys(files))("%s matches its snapshot", (file) => {
+  test.each(Object.keys(files).filter((f) => !STATIC_ASSET.test(f)))("%s matches its snapshot", (file) => {
     expect(files[file]).toMatchSnapshot();
   });
 

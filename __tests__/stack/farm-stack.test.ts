@@ -88,13 +88,21 @@ describe("CreatioFarmStack", () => {
     expect(nets("test-postgres")).toEqual([["${docker_network.network-data.name}", "172.30.11.3"]]);
   });
 
-  test("KnownProxiesIP on every node is the balancer's app address, derived from the topology", () => {
-    const { stack, tf } = synthFarmStack(config({ ...minimalInput(), network: { appSubnet: "10.20.0.0/24" } }));
+  test("KnownProxiesIP in the node image is the balancer's app address, derived from the topology", () => {
+    const { stack } = synthFarmStack(config({ ...minimalInput(), network: { appSubnet: "10.20.0.0/24" } }));
     expect(stack.balancer.address).toBe("10.20.0.2");
-    for (const member of stack.nodes.members) {
-      const upload = containers(tf)[member.container.name].upload.find((u: any) => u.file === "/opt/creatio-farm/appsettings.farm.json");
-      expect(JSON.parse(upload.content).ForwardedHeaders.KnownProxiesIP).toEqual(["10.20.0.2"]);
-    }
+    const overlay = stack.nodes.nodeImage.contextFiles().find((f) => f.path === "opt/creatio-farm/appsettings.farm.json")!;
+    expect(JSON.parse(overlay.content).ForwardedHeaders.KnownProxiesIP).toEqual(["10.20.0.2"]);
+  });
+
+  test("every node shares one DataProtection key ring: the set's volume at the key directory the image configures", () => {
+    const { stack, tf } = synthFarmStack();
+    const overlay = JSON.parse(stack.nodes.nodeImage.contextFiles().find((f) => f.path === "opt/creatio-farm/appsettings.farm.json")!.content);
+    expect(overlay.DataProtection).toEqual({ ApplicationName: "Creatio", CustomizeDataProtection: true, KeysDirectory: "/app/DataProtectionKeys" });
+    const [keysVolume] = Object.entries<any>(tf.resource.docker_volume).find(([, v]) => v.name === "test-creatio-data-protection-keys")!;
+    const keyMounts = stack.nodes.members.map((m) => containers(tf)[m.container.name].volumes.find((v: any) => v.container_path === "/app/DataProtectionKeys"));
+    expect(keyMounts).toEqual(stack.nodes.members.map(() => ({ container_path: "/app/DataProtectionKeys", volume_name: `\${docker_volume.${keysVolume}.name}` })));
+    expect(stack.nodes.nodeImage.contextFiles().find((f) => f.path === "Dockerfile")!.content).toContain(" CREATIO_DATA_PROTECTION_KEYS=/app/DataProtectionKeys");
   });
 
   test("the database volume is protected from destroy; the Redis volume exists", () => {
@@ -118,19 +126,26 @@ describe("CreatioFarmStack", () => {
     expect(json).not.toContain("@@secret:");
   });
 
-  test("the node entrypoint runs the patch step before Creatio", () => {
-    const { tf } = synthFarmStack();
+  test("nodes run the node image, which runs the patch step before Creatio; each gets only its ConnectionStrings.config", () => {
+    const { stack, tf } = synthFarmStack();
     const node = containers(tf)["test-creatio-node-1"];
-    expect(node.entrypoint).toEqual(["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]);
-    expect(node.command).toEqual(["dotnet", "Terrasoft.WebHost.dll"]);
-    expect(node.env).toEqual(["CREATIO_APP_DIR=/app", "CREATIO_FARM_DIR=/opt/creatio-farm", "CREATIO_TENANT_ID=1"]);
-    expect(node.upload.map((u: any) => u.file)).toEqual([
-      "/app/ConnectionStrings.config",
-      "/opt/creatio-farm/appsettings.farm.json",
-      "/opt/creatio-farm/entrypoint.sh",
-      "/opt/creatio-farm/merge-appsettings.awk",
-      "/opt/creatio-farm/patch-webhost-config.awk",
+    expect(node.image).toMatch(/^\$\{docker_image\.creatio_node-image_\w+\.image_id\}$/);
+    // The image's ENTRYPOINT and CMD, not an override: the container names neither.
+    expect([node.entrypoint, node.command, node.env, node.working_dir]).toEqual([undefined, undefined, undefined, undefined]);
+    const dockerfile = stack.nodes.nodeImage.contextFiles().find((f) => f.path === "Dockerfile")!.content;
+    expect(dockerfile.split("\n").filter((l) => /^[A-Z]+ /.test(l))).toEqual([
+      "FROM registry.example.com/creatio-net8:8.3.1",
+      "COPY opt/creatio-farm/ /opt/creatio-farm/",
+      "ENV CREATIO_APP_DIR=/app CREATIO_FARM_DIR=/opt/creatio-farm CREATIO_TENANT_ID=1 CREATIO_DATA_PROTECTION_KEYS=/app/DataProtectionKeys",
+      "WORKDIR /app",
+      'RUN ["/bin/sh", "/opt/creatio-farm/configure-web-farm.sh"]',
+      'ENTRYPOINT ["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]',
+      'CMD ["dotnet", "Terrasoft.WebHost.dll"]',
     ]);
+    expect(node.upload.map((u: any) => u.file)).toEqual(["/app/ConnectionStrings.config"]);
+    // The build starts FROM your image, which the stack pulls (or finds on the Docker host) first.
+    const built = Object.values<any>(tf.resource.docker_image).find((i) => i.build);
+    expect(built.depends_on).toEqual([expect.stringMatching(/^docker_image\.creatio_image_\w+$/)]);
   });
 
   test("operations: rotated logs everywhere, health checks on the data services, time to stop cleanly", () => {
@@ -217,8 +232,12 @@ describe("relationship methods and construct validation", () => {
     expect(cfg).toMatch(/frontend fe_portal\n    bind :8081\n.*\n    acl trusted_proxy src 172\.30\.30\.2\n/);
     expect(cfg).toMatch(/backend be_portal\n[^]*server p1 172\.30\.10\.101:5000 weight 1\n/);
     expect(containers(tf)["s-haproxy"].ports.map((p: any) => p.internal)).toEqual([8080, 9000]);
-    const overlay = containers(tf)["s-portal-p1"].upload.find((u: any) => u.file === "/opt/creatio-farm/appsettings.farm.json");
+    expect(cfg).toMatch(/backend be_portal_msg\n[^]*server p1 172\.30\.10\.101:5000 weight 1 track be_portal\/p1 cookie p1\n/);
+    const overlay = portal.nodeImage.contextFiles().find((f) => f.path === "opt/creatio-farm/appsettings.farm.json")!;
     expect(JSON.parse(overlay.content).ForwardedHeaders.KnownProxiesIP).toEqual(["172.30.10.2"]);
+    // Its own image and key ring: a portal node never reads the internal nodes' cookies.
+    expect(Object.values<any>(tf.resource.docker_image).filter((i) => i.build).map((i) => i.build.context).sort()).toEqual(["images/creatio", "images/portal"]);
+    expect(Object.values<any>(tf.resource.docker_volume).map((v) => v.name)).toEqual(expect.arrayContaining(["s-creatio-data-protection-keys", "s-portal-data-protection-keys"]));
   });
 
   test.each([

@@ -112,10 +112,40 @@ describe("synth output", () => {
         checked++;
       }
     }
+    // Every review copy under files/ was checked: none is written without an upload behind it.
+    expect(checked).toBe(Object.keys(readTree(path.join(stackDir, "files"))).length);
     // haproxy.cfg (%{+Q}r) and the PostgreSQL init script (${POSTGRES_USER:-}) hold literal interpolation syntax
-    expect(checked).toBe(14);
     expect(fs.readFileSync(path.join(stackDir, "files/dev-haproxy/usr/local/etc/haproxy/haproxy.cfg"), "utf8")).toContain("%{+Q}r");
     expect(fs.readFileSync(path.join(stackDir, "files/dev-postgres/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh"), "utf8")).toContain("${POSTGRES_USER:-}");
+  });
+
+  test("the node image is built from the context synth writes, and a change to that context changes its tag", () => {
+    const p = tracked(project());
+    synthOk(p);
+    const stackDir = path.join(p.outdir, "stacks/dev");
+    const images = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).resource.docker_image;
+    const built = Object.values<any>(images).filter((i) => i.build);
+    expect(built).toEqual([
+      expect.objectContaining({ name: expect.stringMatching(/^creatio-farm\/dev-creatio:[0-9a-f]{12}$/), build: { context: "images/creatio", dockerfile: "images/creatio/Dockerfile" }, keep_locally: false }),
+    ]);
+    // Terraform resolves both paths from the stack's folder: the context is there, Dockerfile included.
+    const context = readTree(path.join(stackDir, built[0].build.context));
+    expect(Object.keys(context).sort()).toEqual([
+      "Dockerfile",
+      "opt/creatio-farm/appsettings.farm.json",
+      "opt/creatio-farm/configure-web-farm.sh",
+      "opt/creatio-farm/entrypoint.sh",
+      "opt/creatio-farm/merge-appsettings.awk",
+      "opt/creatio-farm/patch-webhost-config.awk",
+    ]);
+    expect(fs.statSync(path.join(stackDir, built[0].build.context, "opt/creatio-farm/entrypoint.sh")).mode & 0o111).not.toBe(0);
+    // A setting that reaches the image changes its tag, so Terraform builds a new image and replaces the nodes.
+    const other = tracked(project({ "dev.yaml": DEV.replace("tenantId: 1", "tenantId: 2") }));
+    synthOk(other);
+    const otherImages = JSON.parse(fs.readFileSync(path.join(other.outdir, "stacks/dev/cdk.tf.json"), "utf8")).resource.docker_image;
+    const otherTag = Object.values<any>(otherImages).find((i) => i.build).name;
+    expect(otherTag).not.toBe(built[0].name);
+    expect(readTree(path.join(other.outdir, "stacks/dev/images/creatio")).Dockerfile).toContain("CREATIO_TENANT_ID=2");
   });
 
   test("no secret value and no internal placeholder is written", () => {
@@ -164,6 +194,7 @@ describe("synth output", () => {
     // THEN its generated files are gone, its Terraform cache is not, and dev holds no stale file
     expect(fs.existsSync(path.join(p.outdir, "stacks/qa/cdk.tf.json"))).toBe(false);
     expect(fs.existsSync(path.join(p.outdir, "stacks/qa/files"))).toBe(false);
+    expect(fs.existsSync(path.join(p.outdir, "stacks/qa/images"))).toBe(false);
     expect(fs.readFileSync(qaCache, "utf8")).toBe("provider cache");
     expect(fs.existsSync(path.join(p.outdir, "stacks/dev/files/leftover.txt"))).toBe(false);
     expect(fs.existsSync(path.join(p.outdir, "stacks/dev/cdk.tf.json"))).toBe(true);

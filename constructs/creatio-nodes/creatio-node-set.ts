@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { asset } from "../lib/template";
+import { BuiltImage } from "../lib/built-image";
 import { FarmContainer } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
@@ -11,8 +12,11 @@ import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { DatabaseEndpoint, RedisEndpoint, renderConnectionStrings } from "./render-connection-strings";
 import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
+import { NodeDockerfileModel, renderNodeDockerfile } from "./render-node-dockerfile";
 
 const ASSETS = path.join(__dirname, "assets");
+/** The key directory's name under the application root: what Creatio ships as DataProtection.KeysDirectory. */
+const KEYS_DIR_NAME = "DataProtectionKeys";
 
 export interface CreatioNodeSpec {
   /** Node name; the container is `<env>-<component>-<name>` (`<env>-creatio-<name>` by default). */
@@ -55,9 +59,16 @@ export interface CreatioNode {
 }
 
 /**
- * N identical Creatio .NET 8 nodes from one image. Every node gets the same ConnectionStrings.config, the same
- * web-farm patch step (Quartz clustering in every scheduler block, TenantId) and the same ForwardedHeaders
- * overlay; they differ only in name, address and weight.
+ * N identical Creatio .NET 8 nodes from one image, configured the way `configureWebFarmMode` does it and sharing
+ * one DataProtection key ring.
+ *
+ * The set builds its own node image FROM your image (`image`, pulled or found on the Docker host): the build runs
+ * Creatio's `configureWebFarmMode` (TenantId, Redis-backed stores, a new key ring), then the farm's patch step
+ * (Quartz clustering in every scheduler block, TenantId, DataProtection, ForwardedHeaders), and checks the result.
+ * Every node runs that image, re-runs the patch step at start (a no-op unless something changed the files), and
+ * mounts the set's key volume at the key directory: Docker fills the empty volume from the image once, so all
+ * nodes start from the same key ring, and it outlives any node. Nodes differ only in name, address and weight;
+ * each gets its ConnectionStrings.config (it holds the generated database password) as a provisioned file.
  *
  * The set is wired by the components it talks to: `balancer.addBackend(nodes)`, `redis.allowFrom(nodes)`,
  * `database.allowFrom(nodes)`. Synth fails with the construct path if one of them is missing.
@@ -70,6 +81,8 @@ export class CreatioNodeSet extends Construct {
   public readonly members: readonly CreatioNode[];
   public readonly httpPort: number;
   public readonly appDir: string;
+  /** The image every node runs, built from `image`. */
+  public readonly nodeImage: BuiltImage;
   private readonly environment: string;
   private readonly firstAddressOffset: number;
   private readonly trustedProxies = new Set<string>();
@@ -88,34 +101,52 @@ export class CreatioNodeSet extends Construct {
     const names = props.nodes.map((n) => n.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new FarmValidationError(`node name "${duplicate}" is used twice`, this);
+    const keysDir = `${this.appDir}/${KEYS_DIR_NAME}`;
+    const dockerfile = {
+      environment: props.environment,
+      component,
+      baseImage: props.image,
+      appDir: this.appDir,
+      farmDir: CONTAINER.farmDir,
+      tenantId,
+      keysDir,
+    };
+    try {
+      renderNodeDockerfile(dockerfile); // validates now, with this construct's path, rather than at synth
+    } catch (e) {
+      throw new FarmValidationError((e as Error).message, this);
+    }
 
-    // Shared by every node of the site: keys written by one node must be readable by all (safe default while
-    // Creatio's requirement here is unconfirmed).
+    // One key ring for the whole set, outliving every node: Docker copies the image's ring into it when it is empty.
     const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-${component}-data-protection-keys` });
 
-    const image = farmImage(this, props.image);
+    this.nodeImage = new BuiltImage(this, "node-image", {
+      repository: `creatio-farm/${props.environment}-${component}`,
+      contextDir: `images/${component}`,
+      dependsOn: [farmImage(this, props.image)],
+    });
+    this.provisionImage(dockerfile);
+
     this.members = props.nodes.map((spec, index) => {
       const scope = new Construct(this, spec.name);
       const logs = new Volume(scope, "logs", { name: `${props.environment}-${component}-${spec.name}-logs` });
       const container = new FarmContainer(scope, "container", {
         name: `${props.environment}-${component}-${spec.name}`,
-        image,
+        image: this.nodeImage.resource,
         role: "app",
         secrets: props.secrets,
-        entrypoint: ["/bin/sh", `${CONTAINER.farmDir}/entrypoint.sh`],
-        command: ["dotnet", "Terrasoft.WebHost.dll"],
-        workingDir: this.appDir,
-        env: [
-          `CREATIO_APP_DIR=${this.appDir}`,
-          `CREATIO_FARM_DIR=${CONTAINER.farmDir}`,
-          `CREATIO_TENANT_ID=${tenantId}`,
-        ],
         volumes: [
           { volumeName: logs.name, containerPath: `${this.appDir}/Logs` },
-          { volumeName: keys.name, containerPath: `${this.appDir}/DataProtectionKeys` },
+          { volumeName: keys.name, containerPath: keysDir },
         ],
       });
-      this.provisionFiles(container);
+      container.addFile(`${this.appDir}/ConnectionStrings.config`, () =>
+        renderConnectionStrings({
+          environment: this.environment,
+          database: this.required(this.database, "database"),
+          redis: this.required(this.redis, "Redis"),
+        }),
+      );
       return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };
     });
 
@@ -150,16 +181,19 @@ export class CreatioNodeSet extends Construct {
     this.database = endpoint;
   }
 
-  private provisionFiles(container: FarmContainer): void {
-    container.addFile(`${this.appDir}/ConnectionStrings.config`, () =>
-      renderConnectionStrings({ environment: this.environment, database: this.required(this.database, "database"), redis: this.required(this.redis, "Redis") }),
+  /** The build context of the node image: the Dockerfile and the farm's scripts under their path in the image. */
+  private provisionImage(dockerfile: NodeDockerfileModel): void {
+    const farm = (file: string) => `${CONTAINER.farmDir.slice(1)}/${file}`;
+    const image = this.nodeImage;
+    image.addFile("Dockerfile", () => renderNodeDockerfile(dockerfile));
+    image.addFile(farm("appsettings.farm.json"), () =>
+      renderAppsettingsOverlay({
+        knownProxies: [...this.trustedProxies],
+        dataProtection: { applicationName: DEFAULTS.creatio.dataProtectionApplicationName, keysDirectory: dockerfile.keysDir },
+      }),
     );
-    container.addFile(`${CONTAINER.farmDir}/appsettings.farm.json`, () =>
-      renderAppsettingsOverlay({ knownProxies: [...this.trustedProxies] }),
-    );
-    container.addFile(`${CONTAINER.farmDir}/entrypoint.sh`, () => asset(ASSETS, "entrypoint.sh"), { executable: true });
-    container.addFile(`${CONTAINER.farmDir}/patch-webhost-config.awk`, () => asset(ASSETS, "patch-webhost-config.awk"));
-    container.addFile(`${CONTAINER.farmDir}/merge-appsettings.awk`, () => asset(ASSETS, "merge-appsettings.awk"));
+    for (const script of ["entrypoint.sh", "configure-web-farm.sh"]) image.addFile(farm(script), () => asset(ASSETS, script), { executable: true });
+    for (const program of ["patch-webhost-config.awk", "merge-appsettings.awk"]) image.addFile(farm(program), () => asset(ASSETS, program));
   }
 
   private required<T>(value: T | undefined, what: string): T {

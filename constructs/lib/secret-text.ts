@@ -21,6 +21,11 @@ export function secretPlaceholder(name: SecretName): string {
   return `@@secret:${name}@@`;
 }
 
+/** Whether rendered text carries a secret placeholder. */
+export function hasSecretPlaceholder(rendered: string): boolean {
+  return new RegExp(MARK.source).test(rendered);
+}
+
 /** The text as reviewers see it. */
 export function toReviewText(rendered: string): string {
   return rendered.replace(MARK, (_, name: string) => `[secret:${name}]`);

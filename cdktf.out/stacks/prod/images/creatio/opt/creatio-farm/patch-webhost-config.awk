@@ -13,18 +13,24 @@
 #     key is inserted as a new line just before that block's </quartz>, indented like
 #     the block's other <add> lines, with the file's line ending (CRLF stays CRLF).
 #     A key present twice in one block has BOTH occurrences set (nothing is removed).
-#   * In <appSettings> (child of the root element), an existing TenantId key gets
-#     value=tenant_id. A missing TenantId is NOT inserted (inserting it into the
-#     external config is documented as harmful on Framework >= 7.14.1 and is
-#     unconfirmed for .NET); a one-line note goes to stderr.
+#   * In <appSettings> (child of the root element), TenantId gets value=tenant_id:
+#     an existing key is rewritten, a missing one is inserted before </appSettings>
+#     (what Creatio's `configureWebFarmMode` does on .NET, where this file is the only
+#     config). Without an <appSettings> element a one-line note goes to stderr.
+#   * With -v require_redis_stores=1 (the entrypoint passes it), checks that the
+#     stores `configureWebFarmMode` moves to Redis are Redis-backed: the Application
+#     level of <storeDataAdapters>, the Workspace and Application levels of
+#     <storeCacheAdapters> (children of <terrasoft>). Nothing is rewritten there.
 #   * <!-- comments -->, CDATA and processing instructions are skipped, so commented
 #     out keys/blocks are never touched.
 #
 # Fails closed (message on stderr starting with "creatio-farm:", exit 2, nothing on
 # stdout) when: tenant_id is not a positive integer, there is no <quartzConfig>, it
 # has no <quartz> block, a <quartz/> block is self-closing, tags are unbalanced or a
-# close tag / <add> cannot be parsed, or a comment/tag is unterminated. A node running
-# non-clustered Quartz would double-fire jobs, so refusing to start is correct.
+# close tag / <add> cannot be parsed, a comment/tag is unterminated, or (with
+# require_redis_stores) a store is missing or not Redis-backed. A node running
+# non-clustered Quartz would double-fire jobs, and a node with its own in-memory
+# application store would serve stale data, so refusing to start is correct.
 #
 # Idempotent: running it on its own output yields identical bytes.
 # Portable: POSIX awk only (tested with mawk, gawk and busybox awk).
@@ -136,6 +142,10 @@ function quartz_add(i, tag, tail,    kk, k, lk) {
 # part[i] is an <add ...> that is a direct child of <appSettings>.
 function appsettings_add(i, tag, tail,    kk) {
     if (!parse_attrs(tag)) fail("cannot parse <add> at line " lineno(i) " of " src)
+    if (!ahasind && match(part[i - 1], /\n[ \t]*$/)) {
+        aind = substr(part[i - 1], RSTART + 1)
+        ahasind = 1
+    }
     kk = attr_index("key")
     if (!kk) return
     if (tolower(substr(tag, avs[kk], avl[kk])) != "tenantid") return
@@ -143,24 +153,54 @@ function appsettings_add(i, tag, tail,    kk) {
     part[i] = set_value(tag, tenant_id) tail
 }
 
-# part[i] is the </quartz> closing a quartz block: insert the missing keys.
-function finish_block(i,    prev, k, ind, cind, ins) {
+# Inserts the n elements el[1..n] before the close tag in part[i]: as lines indented
+# like their siblings (sind, when hasind) when the close tag starts its line, else inline.
+function insert_before_close(i, n, hasind, sind,    prev, k, ind, cind, ins) {
+    if (!n) return
     prev = part[i - 1]
+    ins = ""
     if (match(prev, /\n[ \t]*$/)) {
-        # </quartz> starts its line: insert whole lines before it
         cind = substr(prev, RSTART + 1)
-        ind = qhasind ? qind : cind (cind ~ /\t/ ? "\t" : "  ")
-        ins = ""
-        for (k = 1; k <= NKEY; k++)
-            if (!found[k]) ins = ins ind "<add key=\"" KEY[k] "\" value=\"" VAL[k] "\" />" eol
+        ind = hasind ? sind : cind (cind ~ /\t/ ? "\t" : "  ")
+        for (k = 1; k <= n; k++) ins = ins ind el[k] eol
         part[i - 1] = substr(prev, 1, RSTART) ins cind
     } else {
-        # </quartz> shares its line with other markup: insert inline
-        ins = ""
-        for (k = 1; k <= NKEY; k++)
-            if (!found[k]) ins = ins "<add key=\"" KEY[k] "\" value=\"" VAL[k] "\" />"
+        for (k = 1; k <= n; k++) ins = ins el[k]
         part[i - 1] = prev ins
     }
+}
+
+# part[i] is the </quartz> closing a quartz block: insert the missing keys.
+function finish_block(i,    k, n) {
+    n = 0
+    for (k = 1; k <= NKEY; k++)
+        if (!found[k]) el[++n] = "<add key=\"" KEY[k] "\" value=\"" VAL[k] "\" />"
+    insert_before_close(i, n, qhasind, qind)
+}
+
+# part[i] is the </appSettings> closing the root's appSettings: insert TenantId if missing.
+function finish_appsettings(i) {
+    if (tenant_seen) return
+    el[1] = "<add key=\"TenantId\" value=\"" tenant_id "\" />"
+    insert_before_close(i, 1, ahasind, aind)
+    tenant_seen = 1
+}
+
+# part[i] is a <storeAdapter ...> child of <storeDataAdapters>/<storeCacheAdapters>.
+function store_adapter(i, tag, section,    kl, kt) {
+    if (!parse_attrs(tag)) fail("cannot parse <storeAdapter> at line " lineno(i) " of " src)
+    kl = attr_index("levelName")
+    kt = attr_index("type")
+    if (!kl) return
+    store[section "/" substr(tag, avs[kl], avl[kl])] = kt ? substr(tag, avs[kt], avl[kt]) : ""
+}
+
+function check_store(key,    type) {
+    if (!(key in store)) fail("no " key " store adapter in " src "; a web-farm node keeps it in Redis (Creatio's configureWebFarmMode sets it)")
+    type = store[key]
+    sub(/,.*/, "", type)
+    if (type !~ /Redis/)
+        fail(key " store adapter is " store[key] " in " src ", not a Redis store: every node would keep its own copy (Creatio's configureWebFarmMode sets it)")
 }
 
 function close_el(i, tag,    nm) {
@@ -173,7 +213,9 @@ function close_el(i, tag,    nm) {
              (depth ? " (expected </" stk[depth] ">)" : ""))
     if (qd && depth == qd) { finish_block(i); qd = 0 }
     if (qc && depth == qc) qc = 0
-    if (as && depth == as) as = 0
+    if (as && depth == as) { finish_appsettings(i); as = 0 }
+    if (ts && depth == ts) ts = 0
+    if (sd && depth == sd) { sd = 0; ssec = "" }
     depth--
 }
 
@@ -187,7 +229,8 @@ END {
     if (i > 1 && substr(data, i - 1, 1) == "\r") eol = "\r\n"
 
     np = split(data, part, "<")
-    depth = 0; qc = 0; qd = 0; as = 0; nqc = 0; nblk = 0; tenant_seen = 0
+    depth = 0; qc = 0; qd = 0; as = 0; nqc = 0; nblk = 0; tenant_seen = 0; nas = 0
+    ts = 0; sd = 0; ssec = ""; ahasind = 0; aind = ""
     for (i = 2; i <= np; i++) {
         p = part[i]
         if (substr(p, 1, 3) == "!--")      { i = skip_until(i, 4, "-->", "comment"); continue }
@@ -222,9 +265,15 @@ END {
         } else if (name == "add" && qd && lvl == qd + 1) {
             quartz_add(i, tag, tail)
         } else if (name == "appSettings" && lvl == 2) {
-            if (!selfclose) as = lvl
+            if (!selfclose) { nas++; as = lvl }
         } else if (name == "add" && as && lvl == as + 1) {
             appsettings_add(i, tag, tail)
+        } else if (name == "terrasoft" && lvl == 2) {
+            if (!selfclose) ts = lvl
+        } else if ((name == "storeDataAdapters" || name == "storeCacheAdapters") && ts && lvl == ts + 1) {
+            if (!selfclose) { sd = lvl; ssec = name }
+        } else if (name == "storeAdapter" && sd && lvl == sd + 1) {
+            store_adapter(i, tag, ssec)
         }
 
         if (!selfclose) { depth = lvl; stk[depth] = name }
@@ -233,7 +282,12 @@ END {
     if (depth) fail("<" stk[depth] "> is never closed in " src)
     if (!nqc) fail("no <quartzConfig> element in " src "; refusing to start a farm node with unknown Quartz settings")
     if (!nblk) fail("no <quartz> block inside <quartzConfig> in " src "; refusing to start a farm node with unknown Quartz settings")
-    if (!tenant_seen) note("note: no TenantId key in <appSettings> of " src "; left absent (not inserted)")
+    if (!nas) note("note: no <appSettings> element in " src "; TenantId not set")
+    if (require_redis_stores == 1) {
+        check_store("storeDataAdapters/Application")
+        check_store("storeCacheAdapters/Workspace")
+        check_store("storeCacheAdapters/Application")
+    }
 
     printf "%s", part[1]
     for (i = 2; i <= np; i++) printf "<%s", part[i]

@@ -3,18 +3,24 @@
 # then exec the real command (e.g. `dotnet Terrasoft.WebHost.dll`).
 #
 # Environment:
-#   CREATIO_TENANT_ID  required, positive integer; written to an existing
-#                      <appSettings> TenantId key (never inserted)
+#   CREATIO_TENANT_ID  required, positive integer; the TenantId of <appSettings>
+#                      (set, or inserted when the key is missing)
 #   CREATIO_FARM_DIR   default /opt/creatio-farm; holds appsettings.farm.json,
 #                      patch-webhost-config.awk and merge-appsettings.awk
 #   CREATIO_APP_DIR    default /app; holds Terrasoft.WebHost.dll.config and
 #                      appsettings.json
 #   CREATIO_AWK        default "awk"; the awk to run (may be "busybox awk")
+#   CREATIO_DATA_PROTECTION_KEYS
+#                      optional; the shared DataProtection key directory. When it
+#                      holds no key-*.xml, a warning says that nodes will create
+#                      keys of their own (the node still starts)
 #
+# The same step runs at image build (configure-web-farm.sh) and at every start.
 # Each file is rewritten through a temp file in its own directory (same file mode,
 # `mv` is an atomic rename) and only when its bytes change, so restarting a node is
 # a no-op. Any failure stops the container before Creatio starts (fail closed): a
-# node running non-clustered Quartz would double-fire scheduled jobs.
+# node running non-clustered Quartz would double-fire scheduled jobs, one with its
+# own application store would serve stale data.
 # POSIX sh: works with dash and busybox sh.
 set -eu
 
@@ -87,7 +93,7 @@ patch_file() {
   install_tmp "$target"
 }
 
-patch_file "$webhost_config" -v "tenant_id=$tenant_id" -f "$patch_awk" "$webhost_config"
+patch_file "$webhost_config" -v "tenant_id=$tenant_id" -v require_redis_stores=1 -f "$patch_awk" "$webhost_config"
 
 if [ -f "$appsettings" ]; then
   patch_file "$appsettings" -f "$merge_awk" "$overlay" "$appsettings"
@@ -98,6 +104,17 @@ else
   mv -f "$cur_tmp" "$appsettings" || die "cannot create $appsettings; refusing to start"
   cur_tmp=
   log "$appsettings patched (created from $overlay)"
+fi
+
+has_key() { # $1 = directory
+  for f in "$1"/key-*.xml; do
+    if [ -f "$f" ]; then return 0; fi
+  done
+  return 1
+}
+keys_dir=${CREATIO_DATA_PROTECTION_KEYS:-}
+if [ -n "$keys_dir" ] && ! has_key "$keys_dir"; then
+  log "warning: no DataProtection key in $keys_dir; each node that starts now creates its own, and users moving between nodes are logged out until the nodes reload the key ring"
 fi
 
 trap - EXIT HUP INT TERM

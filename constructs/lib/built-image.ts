@@ -1,0 +1,105 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { Construct } from "constructs";
+import { ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
+// Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
+import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { FarmValidationError } from "./errors";
+import { byCodeUnit } from "./order";
+import { hasSecretPlaceholder } from "./secret-text";
+
+export interface BuiltImageProps {
+  /**
+   * Repository of the image, e.g. `creatio-farm/dev-creatio`. Its tag is the first 12 hex digits of the SHA-256 of
+   * the build context, so a changed file builds a new image, and Terraform replaces what runs the old one.
+   */
+  readonly repository: string;
+  /**
+   * Folder of the build context, relative to the stack's folder under `cdktf.out/stacks/` (Terraform runs there and
+   * resolves it from there). Synth writes the context into it; reviewers read it there.
+   */
+  readonly contextDir: string;
+  /** What must exist before the build, such as the pulled image it starts FROM. @default - nothing */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+interface ContextFile {
+  readonly render: () => string;
+  readonly executable: boolean;
+}
+
+/**
+ * A Docker image built on the Docker host from a context rendered at synth (a Dockerfile and the files it copies).
+ * The context is data: written under `cdktf.out/` for review, built by the Docker provider's `docker_image` with
+ * `build`. It must not hold secrets, because image layers are readable by anyone with access to the image: a
+ * file with a secret placeholder is refused at synth.
+ */
+export class BuiltImage extends Construct {
+  public readonly resource: Image;
+  private readonly files = new Map<string, ContextFile>();
+  private rendered?: ReadonlyArray<{ path: string; content: string; executable: boolean }>;
+
+  constructor(scope: Construct, id: string, props: BuiltImageProps) {
+    super(scope, id);
+    const contextDir = props.contextDir;
+    this.resource = new Image(this, "Default", {
+      name: Lazy.stringValue({ produce: () => `${props.repository}:${this.contentHash()}` }),
+      buildAttribute: { context: contextDir, dockerfile: `${contextDir}/Dockerfile` },
+      // The built image is this stack's own: replacing it removes the old one, so builds do not pile up.
+      keepLocally: false,
+      dependsOn: props.dependsOn,
+    });
+    addCustomSynthesis(this, {
+      onSynthesize: (session: ISynthesisSession) => {
+        const stackDir = session.manifest.forStack(TerraformStack.of(this)).workingDirectory;
+        this.writeContext(path.join(session.outdir, stackDir, contextDir));
+      },
+    });
+    this.node.addValidation({ validate: () => (this.files.has("Dockerfile") ? [] : ["the image has no Dockerfile: call addFile(\"Dockerfile\", …)"]) });
+  }
+
+  /** Adds a file to the build context at a relative path; rendered once, at synth. */
+  public addFile(contextPath: string, render: () => string, options: { executable?: boolean } = {}): void {
+    if (path.posix.isAbsolute(contextPath) || contextPath.split("/").some((p) => p === ".." || p === "")) {
+      throw new FarmValidationError(`build context path must be relative and normalized, got "${contextPath}"`, this);
+    }
+    if (this.files.has(contextPath)) throw new FarmValidationError(`"${contextPath}" is already in the build context`, this);
+    this.files.set(contextPath, { render, executable: options.executable ?? false });
+  }
+
+  /** The context as built: every file rendered, sorted by path. Rendered on first use, after construction ends. */
+  public contextFiles(): ReadonlyArray<{ path: string; content: string; executable: boolean }> {
+    if (!this.rendered) {
+      this.rendered = [...this.files.keys()].sort(byCodeUnit).map((p) => {
+        const entry = this.files.get(p)!;
+        const content = entry.render();
+        if (hasSecretPlaceholder(content)) {
+          throw new FarmValidationError(`"${p}" holds a secret, and image layers are readable by anyone with the image`, this);
+        }
+        return { path: p, content, executable: entry.executable };
+      });
+    }
+    return this.rendered;
+  }
+
+  private contentHash(): string {
+    const h = crypto.createHash("sha256");
+    for (const f of this.contextFiles()) h.update(`${f.path}\0${f.executable ? "x" : "-"}\0${f.content}\0`);
+    return h.digest("hex").slice(0, 12);
+  }
+
+  private writeContext(dir: string): void {
+    const created = new Set<string>();
+    for (const f of this.contextFiles()) {
+      const target = path.join(dir, ...f.path.split("/"));
+      const parent = path.dirname(target);
+      if (!created.has(parent)) {
+        fs.mkdirSync(parent, { recursive: true });
+        created.add(parent);
+      }
+      fs.writeFileSync(target, f.content, { mode: f.executable ? 0o755 : 0o644 });
+    }
+  }
+}
