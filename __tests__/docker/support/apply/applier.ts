@@ -1,0 +1,198 @@
+/**
+ * Applies a synthesized `cdk.tf.json` to the real Docker Engine, for the Docker tier only: no Terraform binary or
+ * provider can be installed here. It is deliberately strict: a resource type, attribute, block, lifecycle
+ * setting, template expression or attribute reference it does not implement fails the whole run by name before
+ * anything is created, so the tier can never skip what Terraform would apply (schema.ts lists what it does).
+ *
+ * Resources are created one at a time in dependency order (references and depends_on), with random passwords
+ * generated as hashicorp/random does; references and Terraform's template escapes are resolved as Terraform
+ * resolves them. State (ids, generated values) can be saved to a file and loaded by another process.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Docker from "dockerode";
+import { Context, Created, RESOURCE_TYPES } from "./resources";
+import { unimplemented } from "./schema";
+import { Reference, references, resolve } from "./template";
+
+interface TerraformJson {
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output?: Record<string, { value: unknown; sensitive?: boolean }>;
+  readonly provider?: Record<string, unknown[]>;
+  readonly terraform?: unknown;
+  readonly data?: unknown;
+  readonly locals?: unknown;
+  readonly variable?: unknown;
+  readonly module?: unknown;
+}
+
+interface ResourceState {
+  readonly address: string;
+  readonly created: Created;
+  /** The configuration as applied, references resolved. */
+  readonly config: Record<string, unknown>;
+}
+
+export interface ApplierState {
+  readonly stackDir: string;
+  readonly resources: Record<string, ResourceState>;
+}
+
+interface Planned {
+  readonly address: string;
+  readonly type: string;
+  readonly config: Record<string, unknown>;
+  readonly dependsOn: readonly string[];
+}
+
+const PROVIDERS = new Set(["docker", "random"]);
+
+export class Applier {
+  private readonly plan: readonly Planned[];
+  private readonly outputsConfig: Record<string, { value: unknown; sensitive?: boolean }>;
+  private state: Record<string, ResourceState>;
+
+  /** Reads and checks `<stackDir>/cdk.tf.json`; throws, naming every unimplemented thing, before touching Docker. */
+  constructor(
+    private readonly docker: Docker,
+    private readonly stackDir: string,
+    state: ApplierState | undefined = undefined,
+  ) {
+    const tf = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
+    const problems: string[] = [];
+    for (const key of ["data", "locals", "variable", "module"] as const) if (tf[key] !== undefined) problems.push(`top-level "${key}"`);
+    for (const [name, blocks] of Object.entries(tf.provider ?? {})) {
+      if (!PROVIDERS.has(name)) problems.push(`provider ${name}`);
+      else if (blocks.some((b) => Object.keys(b as object).length)) problems.push(`provider ${name} settings`);
+    }
+    const plan: Planned[] = [];
+    for (const [type, byName] of Object.entries(tf.resource ?? {})) {
+      for (const [name, config] of Object.entries(byName)) {
+        const address = `${type}.${name}`;
+        problems.push(...unimplemented(type, config).map((p) => `${p} (${address})`));
+        const refs = references(config, address).map((r) => `${r.type}.${r.name}`);
+        const explicit = ((config.depends_on as string[] | undefined) ?? []).map(String);
+        plan.push({ address, type, config, dependsOn: [...new Set([...refs, ...explicit])].sort() });
+      }
+    }
+    const known = new Set(plan.map((p) => p.address));
+    for (const p of plan) for (const d of p.dependsOn) if (!known.has(d)) problems.push(`${p.address} refers to ${d}, which is not in the stack`);
+    if (problems.length) throw new Error(`the Docker tier's applier does not implement:\n  ${[...new Set(problems)].join("\n  ")}`);
+    this.plan = order(plan);
+    this.outputsConfig = tf.output ?? {};
+    this.state = { ...(state?.resources ?? {}) };
+  }
+
+  /** Creates every resource not yet in state, in dependency order. A failure leaves what was created in state. */
+  async apply(log: (line: string) => void = () => {}): Promise<void> {
+    for (const p of this.plan) {
+      if (this.state[p.address]) continue;
+      await this.create(p, log);
+    }
+  }
+
+  /** Destroys one resource and creates it again from the same configuration (`terraform apply -replace`). */
+  async replace(address: string, log: (line: string) => void = () => {}): Promise<void> {
+    const p = this.plan.find((x) => x.address === address);
+    if (!p) throw new Error(`no resource ${address}`);
+    if ((p.config.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy) {
+      throw new Error(`${address} has prevent_destroy: Terraform would refuse to replace it`);
+    }
+    await this.destroyOne(address);
+    await this.create(p, log);
+  }
+
+  /**
+   * Destroys everything in state, dependents first. Terraform refuses to destroy a resource with prevent_destroy;
+   * `ignorePreventDestroy` is the test's own teardown of its throwaway environment.
+   */
+  async destroy(options: { ignorePreventDestroy?: boolean } = {}): Promise<void> {
+    const errors: string[] = [];
+    for (const p of [...this.plan].reverse()) {
+      if (!this.state[p.address]) continue;
+      if (!options.ignorePreventDestroy && (p.config.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy) {
+        errors.push(`${p.address} has prevent_destroy`);
+        continue;
+      }
+      await this.destroyOne(p.address).catch((e: Error) => errors.push(`${p.address}: ${e.message}`));
+    }
+    if (errors.length) throw new Error(`destroy left resources behind:\n  ${errors.join("\n  ")}`);
+  }
+
+  /** Terraform outputs, sensitive ones included. */
+  outputs(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.outputsConfig).map(([k, o]) => [k, String(resolve(o.value, (r) => this.lookup(r, `output.${k}`), `output.${k}`))]));
+  }
+
+  /** The id and exported attributes of a created resource. */
+  resource(address: string): Created {
+    const s = this.state[address];
+    if (!s) throw new Error(`${address} is not in state`);
+    return s.created;
+  }
+
+  /** Addresses of one resource type, in plan order. */
+  addresses(type: string): string[] {
+    return this.plan.filter((p) => p.type === type).map((p) => p.address);
+  }
+
+  /** The applied (resolved) configuration of a resource. */
+  config(address: string): Record<string, unknown> {
+    const s = this.state[address];
+    if (!s) throw new Error(`${address} is not in state`);
+    return s.config;
+  }
+
+  save(file: string): void {
+    const state: ApplierState = { stackDir: this.stackDir, resources: this.state };
+    fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+  }
+
+  static load(docker: Docker, file: string): Applier {
+    const state = JSON.parse(fs.readFileSync(file, "utf8")) as ApplierState;
+    return new Applier(docker, state.stackDir, state);
+  }
+
+  private async create(p: Planned, log: (line: string) => void): Promise<void> {
+    const { "//": _meta, depends_on: _deps, lifecycle: _lifecycle, ...rest } = p.config;
+    const config = resolve(rest, (r) => this.lookup(r, p.address), p.address);
+    log(`create ${p.address}`);
+    const ctx: Context = { docker: this.docker, stackDir: this.stackDir };
+    const created = await RESOURCE_TYPES[p.type].create(ctx, config);
+    this.state[p.address] = { address: p.address, created, config: { ...config, lifecycle: p.config.lifecycle } };
+  }
+
+  private async destroyOne(address: string): Promise<void> {
+    const s = this.state[address];
+    if (!s) return;
+    const type = address.slice(0, address.indexOf("."));
+    await RESOURCE_TYPES[type].destroy({ docker: this.docker, stackDir: this.stackDir }, s.created, s.config);
+    delete this.state[address];
+  }
+
+  private lookup(ref: Reference, where: string): string {
+    const address = `${ref.type}.${ref.name}`;
+    const s = this.state[address];
+    if (!s) throw new Error(`${where}: ${address} is not created yet`);
+    const value = s.created.attributes[ref.attribute];
+    if (value === undefined) throw new Error(`${where}: the attribute ${address}.${ref.attribute} is not implemented by the Docker tier's applier`);
+    return value;
+  }
+}
+
+/** Dependency order; among resources whose dependencies are met, address order, so every run is the same. */
+function order(plan: Planned[]): Planned[] {
+  const done = new Set<string>();
+  const out: Planned[] = [];
+  let pending = [...plan].sort((a, b) => (a.address < b.address ? -1 : 1));
+  while (pending.length) {
+    const ready = pending.filter((p) => p.dependsOn.every((d) => done.has(d)));
+    if (!ready.length) throw new Error(`dependency cycle among ${pending.map((p) => p.address).join(", ")}`);
+    for (const p of ready) {
+      out.push(p);
+      done.add(p.address);
+    }
+    pending = pending.filter((p) => !done.has(p.address));
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}` references, and the
+ * escapes `$${` (a literal `${`) and `%%{` (a literal `%{`). Anything else (a function call, an expression, a
+ * `%{` directive) is refused by name: the applier must never pass on text Terraform would have changed.
+ */
+
+export interface Reference {
+  readonly type: string;
+  readonly name: string;
+  readonly attribute: string;
+}
+
+const REFERENCE = /^([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z][a-z0-9_]*)$/;
+
+type Part = { text: string } | { ref: Reference };
+
+function parse(template: string, where: string): Part[] {
+  const parts: Part[] = [];
+  let text = "";
+  for (let i = 0; i < template.length; ) {
+    if (template.startsWith("$${", i)) {
+      text += "${";
+      i += 3;
+    } else if (template.startsWith("%%{", i)) {
+      text += "%{";
+      i += 3;
+    } else if (template.startsWith("${", i)) {
+      const end = template.indexOf("}", i);
+      const expr = end < 0 ? "" : template.slice(i + 2, end).trim();
+      const m = REFERENCE.exec(expr);
+      if (!m) throw new Error(`${where}: the template expression "\${${expr}}" is not implemented by the Docker tier's applier`);
+      if (text) parts.push({ text });
+      text = "";
+      parts.push({ ref: { type: m[1], name: m[2], attribute: m[3] } });
+      i = end + 1;
+    } else if (template.startsWith("%{", i)) {
+      throw new Error(`${where}: template directives (%{ … }) are not implemented by the Docker tier's applier`);
+    } else {
+      text += template[i++];
+    }
+  }
+  if (text) parts.push({ text });
+  return parts;
+}
+
+/** Every reference in a value (strings anywhere inside arrays and objects). */
+export function references(value: unknown, where: string): Reference[] {
+  if (typeof value === "string") return parse(value, where).flatMap((p) => ("ref" in p ? [p.ref] : []));
+  if (Array.isArray(value)) return value.flatMap((v) => references(v, where));
+  if (value && typeof value === "object") return Object.values(value).flatMap((v) => references(v, where));
+  return [];
+}
+
+/** The value with every template string rendered: references looked up, escapes turned into their literal text. */
+export function resolve<T>(value: T, lookup: (ref: Reference) => string, where: string): T {
+  if (typeof value === "string") {
+    return parse(value, where)
+      .map((p) => ("ref" in p ? lookup(p.ref) : p.text))
+      .join("") as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolve(v, lookup, where)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, lookup, where)])) as T;
+  }
+  return value;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Docker tier's farm: the fixture environment synthesized by the product's own `synthFarm`, applied to the
+ * real Engine by the applier, shared by every test file of the tier (Jest's global setup deploys it once, global
+ * teardown destroys it). Everything the tier creates carries the environment's name as a prefix, so a run first
+ * removes whatever an interrupted earlier run left behind.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import Docker from "dockerode";
+import YAML from "yaml";
+import { synthFarm } from "../../../main";
+import { Applier } from "./apply/applier";
+import { serverStates } from "./haproxy-stats";
+import { freePort, sleep } from "../../live/support/processes";
+
+export const ENV = "dockertier";
+const FIXTURE = path.join(__dirname, "..", "fixtures", "farm.yaml");
+const WORK_DIR = path.join(os.tmpdir(), "creatio-farm-docker-tier");
+const DEPLOYMENT_FILE = path.join(WORK_DIR, "deployment.json");
+
+export interface Deployment {
+  readonly workDir: string;
+  readonly stackDir: string;
+  readonly stateFile: string;
+  readonly httpPort: number;
+  readonly statsPort: number;
+  /** Terraform outputs, sensitive ones included. */
+  readonly outputs: Record<string, string>;
+  /** The environment file as synthesized (ports filled in). */
+  readonly config: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly containers: { readonly balancer: string; readonly redis: string; readonly postgres: string; readonly nodes: readonly string[] };
+  /** Terraform address of each node's container, by container name. */
+  readonly nodeAddresses: Record<string, string>;
+  /** Terraform address of the database container. */
+  readonly postgresAddress: string;
+}
+
+/** Synthesizes and applies the fixture, waits until it serves; on any failure removes what it created. */
+export async function deploy(docker: Docker, log: (line: string) => void): Promise<Deployment> {
+  await removeLeftovers(docker, log);
+  fs.rmSync(WORK_DIR, { recursive: true, force: true });
+  fs.mkdirSync(path.join(WORK_DIR, "config"), { recursive: true });
+  const config = YAML.parse(fs.readFileSync(FIXTURE, "utf8"));
+  const [httpPort, statsPort] = [await freePort(), await freePort()];
+  config.balancer.httpPort = httpPort;
+  config.balancer.stats.port = statsPort;
+  fs.writeFileSync(path.join(WORK_DIR, "config", `${ENV}.yaml`), YAML.stringify(config));
+  const synth = synthFarm({ configDir: path.join(WORK_DIR, "config"), outdir: path.join(WORK_DIR, "cdktf.out") });
+  if (!synth.ok) throw new Error(`the fixture does not synthesize:\n${synth.errors.join("\n")}`);
+
+  const stackDir = path.join(WORK_DIR, "cdktf.out", "stacks", ENV);
+  const stateFile = path.join(WORK_DIR, "state.json");
+  const applier = new Applier(docker, stackDir);
+  try {
+    await applier.apply(log);
+  } catch (e) {
+    applier.save(stateFile);
+    await applier.destroy({ ignorePreventDestroy: true }).catch((d: Error) => log(`cleanup after a failed apply: ${d.message}`));
+    throw e;
+  }
+  applier.save(stateFile);
+
+  const containerAddress = (name: string) =>
+    applier.addresses("docker_container").find((a) => applier.config(a).name === name) ?? fail(`no container ${name}`);
+  const nodes = (config.creatio.nodes as { name: string }[]).map((n) => `${ENV}-creatio-${n.name}`);
+  const deployment: Deployment = {
+    workDir: WORK_DIR,
+    stackDir,
+    stateFile,
+    httpPort,
+    statsPort,
+    outputs: applier.outputs(),
+    config,
+    containers: { balancer: `${ENV}-haproxy`, redis: `${ENV}-redis`, postgres: `${ENV}-postgres`, nodes },
+    nodeAddresses: Object.fromEntries(nodes.map((n) => [n, containerAddress(n)])),
+    postgresAddress: containerAddress(`${ENV}-postgres`),
+  };
+  fs.writeFileSync(DEPLOYMENT_FILE, JSON.stringify(deployment), { mode: 0o600 });
+  return deployment;
+}
+
+/** The deployment global setup made (read by each test file). */
+export function loadDeployment(): Deployment {
+  if (!fs.existsSync(DEPLOYMENT_FILE)) throw new Error(`no Docker tier deployment at ${DEPLOYMENT_FILE}: run the tier with npm run test:docker`);
+  return JSON.parse(fs.readFileSync(DEPLOYMENT_FILE, "utf8")) as Deployment;
+}
+
+/** The applier with the deployment's current state; `save()` it after replacing something. */
+export function applierFor(docker: Docker, deployment: Deployment): Applier {
+  return Applier.load(docker, deployment.stateFile);
+}
+
+/** Destroys the deployment (the environment is a throwaway: protected volumes go too) and its files. */
+export async function destroy(docker: Docker, log: (line: string) => void): Promise<void> {
+  try {
+    if (fs.existsSync(path.join(WORK_DIR, "state.json"))) await Applier.load(docker, path.join(WORK_DIR, "state.json")).destroy({ ignorePreventDestroy: true });
+  } finally {
+    await removeLeftovers(docker, log);
+    fs.rmSync(WORK_DIR, { recursive: true, force: true });
+  }
+}
+
+/** Containers, networks, volumes and built images whose names carry this tier's environment prefix. */
+export async function leftovers(docker: Docker): Promise<string[]> {
+  const prefix = `${ENV}-`;
+  const containers = (await docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => n.slice(1).startsWith(prefix)));
+  const networks = (await docker.listNetworks()).filter((n) => n.Name.startsWith(prefix));
+  const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.startsWith(prefix));
+  const images = (await docker.listImages()).filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith(`creatio-farm/${prefix}`)));
+  return [
+    ...containers.map((c) => `container ${c.Names[0].slice(1)}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...volumes.map((v) => `volume ${v.Name}`),
+    ...images.map((i) => `image ${(i.RepoTags ?? [])[0]}`),
+  ];
+}
+
+async function removeLeftovers(docker: Docker, log: (line: string) => void): Promise<void> {
+  const found = await leftovers(docker);
+  if (!found.length) return;
+  log(`removing what an earlier run left: ${found.join(", ")}`);
+  const ignore404 = (e: { statusCode?: number }) => {
+    if (e.statusCode !== 404) throw e;
+  };
+  const named = (kind: string) => found.filter((f) => f.startsWith(`${kind} `)).map((f) => f.slice(kind.length + 1));
+  // Containers first: a network or volume in use cannot be removed.
+  for (const name of named("container")) await docker.getContainer(name).remove({ force: true, v: true }).catch(ignore404);
+  for (const name of named("network")) await docker.getNetwork(name).remove().catch(ignore404);
+  for (const name of named("volume")) await docker.getVolume(name).remove({ force: true }).catch(ignore404);
+  for (const name of named("image")) await docker.getImage(name).remove({ force: true }).catch(ignore404);
+}
+
+/** Waits until every container runs (healthy where it has a check) and the balancer has every node UP. */
+export async function waitUntilServing(docker: Docker, d: Deployment, timeoutMs = 120_000): Promise<number> {
+  const started = Date.now();
+  let last = "";
+  while (Date.now() - started < timeoutMs) {
+    const states = await containerStates(docker, d);
+    const notReady = Object.entries(states).filter(([, s]) => s !== "running" && s !== "healthy");
+    const servers = await serverStates(d).catch((e: Error) => ({ error: e.message }) as Record<string, string>);
+    const down = Object.entries(servers).filter(([, s]) => s !== "UP");
+    if (!notReady.length && !down.length && Object.keys(servers).length === d.containers.nodes.length * 2) return Date.now() - started;
+    last = JSON.stringify({ containers: states, servers });
+    await sleep(250);
+  }
+  throw new Error(`the farm did not come up within ${timeoutMs} ms: ${last}`);
+}
+
+/** Each container's state: its health status when it has a health check, else running/exited/... */
+export async function containerStates(docker: Docker, d: Deployment): Promise<Record<string, string>> {
+  const names = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes];
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const info = await docker.getContainer(name).inspect();
+    out[name] = info.State.Health?.Status ?? info.State.Status;
+  }
+  return out;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
