@@ -70,7 +70,16 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
     seconds[name] = (Date.now() - started) / 1000;
     built.push(name);
   }
+  if (built.length) await removeSuperseded(docker);
   return { seconds, built };
+}
+
+/** Earlier builds of the test images, untagged by a rebuild: they would pile up with every recipe change. */
+async function removeSuperseded(docker: Docker): Promise<void> {
+  const old = await docker.listImages({ filters: JSON.stringify({ dangling: ["true"], label: [HASH_LABEL] }) } as never);
+  for (const image of old) {
+    await docker.getImage(image.Id).remove().catch(() => {}); // still used by a stopped container: left for later
+  }
 }
 
 /** Removes the test images (the benchmark's cold build). */
