@@ -22,7 +22,7 @@ test("the node sees the balancer as its peer and the client's real address, what
   const networks = async (name: string) => (await docker.getContainer(name).inspect()).NetworkSettings.Networks;
   const balancer = (await networks(d.containers.balancer))["dockertier-app"].IPAddress;
   // Connections published from the host reach the balancer from the app network's gateway.
-  const gateway = (await docker.getNetwork("dockertier-app").inspect()).IPAM.Config[0].Gateway;
+  const gateway = (await docker.getNetwork("dockertier-app").inspect()).IPAM!.Config![0].Gateway;
 
   const marker = `forwarded-${Date.now()}`;
   const res = await get(d.httpPort, `/api/StandIn/Node?${marker}`, { "x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "https", forwarded: "for=6.6.6.6" });

@@ -76,7 +76,7 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
 
 /** Earlier builds of the test images, untagged by a rebuild: they would pile up with every recipe change. */
 async function removeSuperseded(docker: Docker): Promise<void> {
-  const old = await docker.listImages({ filters: JSON.stringify({ dangling: ["true"], label: [HASH_LABEL] }) } as never);
+  const old = await docker.listImages({ filters: { dangling: ["true"], label: [HASH_LABEL] } });
   for (const image of old) {
     await docker.getImage(image.Id).remove().catch(() => {}); // still used by a stopped container: left for later
   }
