@@ -11,6 +11,7 @@ import Docker from "dockerode";
 import YAML from "yaml";
 import { synthFarm } from "../../../main";
 import { Applier } from "./apply/applier";
+import { exec } from "./engine";
 import { serverStates } from "./haproxy-stats";
 import { freePort, sleep } from "../../live/support/processes";
 
@@ -131,20 +132,38 @@ async function removeLeftovers(docker: Docker, log: (line: string) => void): Pro
   for (const name of named("image")) await docker.getImage(name).remove({ force: true }).catch(ignore404);
 }
 
-/** Waits until every container runs (healthy where it has a check) and the balancer has every node UP. */
+/**
+ * Waits until every container runs (healthy where it has a check) and the balancer has every node UP to stay:
+ * each node has passed `rise` health checks in a row since it last failed one or started. A node restarted
+ * faster than the balancer notices looks UP before it has been marked DOWN; the count tells the difference.
+ */
 export async function waitUntilServing(docker: Docker, d: Deployment, timeoutMs = 120_000): Promise<number> {
   const started = Date.now();
+  const rise = (d.config.balancer.healthCheck?.rise as number | undefined) ?? 2;
   let last = "";
   while (Date.now() - started < timeoutMs) {
     const states = await containerStates(docker, d);
     const notReady = Object.entries(states).filter(([, s]) => s !== "running" && s !== "healthy");
     const servers = await serverStates(d).catch((e: Error) => ({ error: e.message }) as Record<string, string>);
     const down = Object.entries(servers).filter(([, s]) => s !== "UP");
-    if (!notReady.length && !down.length && Object.keys(servers).length === d.containers.nodes.length * 2) return Date.now() - started;
-    last = JSON.stringify({ containers: states, servers });
+    const checks = notReady.length ? {} : await healthyChecksInARow(docker, d);
+    const settling = Object.entries(checks).filter(([, n]) => n < rise);
+    if (!notReady.length && !down.length && !settling.length && Object.keys(servers).length === d.containers.nodes.length * 2) {
+      return Date.now() - started;
+    }
+    last = JSON.stringify({ containers: states, servers, healthyChecksInARow: checks });
     await sleep(250);
   }
   throw new Error(`the farm did not come up within ${timeoutMs} ms: ${last}`);
+}
+
+/** Each node's count of health checks passed in a row, asked inside the container (docker exec, its loopback). */
+async function healthyChecksInARow(docker: Docker, d: Deployment): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const port = (d.config.creatio.httpPort as number | undefined) ?? 5000;
+  const js = `require("http").get("http://127.0.0.1:${port}/api/StandIn/Node",r=>{let b="";r.on("data",c=>b+=c);r.on("end",()=>console.log(JSON.parse(b).healthyChecksInARow))}).on("error",()=>console.log(-1))`;
+  for (const node of d.containers.nodes) out[node] = Number((await exec(docker, node, ["node", "-e", js])).stdout.trim());
+  return out;
 }
 
 /** Each container's state: its health status when it has a health check, else running/exited/... */

@@ -9,7 +9,8 @@
  *   POST /ServiceModel/AuthService.svc/Login  {"UserName","UserPassword"}: a session in Redis, a row in the
  *                                             database, and cookies protected with the DataProtection key ring
  *   GET  /api/StandIn/WhoAmI                  200 for a valid session cookie, 401 with the reason otherwise
- *   GET  /api/StandIn/Node                    200 naming this node (no session needed)
+ *   GET  /api/StandIn/Node                    200 naming this node, with how many health checks in a row it
+ *                                             passed (no session needed)
  *   POST /msg/negotiate                       SignalR negotiate: the connection token lives in this node's memory
  *   GET  /msg?id=<token>  (WebSocket)         101 only on the node that negotiated the token, 404 elsewhere
  *
@@ -135,8 +136,10 @@ async function serve(appDir) {
   const negotiated = new Map();
   let tableReady = false;
 
-  const record = (req, status) => {
-    const peer = String(req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+  let healthyChecksInARow = 0;
+  /** The connection's peer, read when the request arrives: a closed socket no longer knows it. */
+  const peerOf = (req) => String(req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+  const record = (req, status, peer = peerOf(req)) => {
     const entry = {
       node,
       method: req.method,
@@ -210,10 +213,11 @@ async function serve(appDir) {
     const url = new URL(req.url ?? "/", "http://node");
     if (url.pathname === "/api/HealthCheck/Ping" && req.method === "GET") {
       const ok = await dbAnswers();
+      healthyChecksInARow = ok ? healthyChecksInARow + 1 : 0;
       return send(res, ok ? 200 : 503, { IsDbPingSuccessfull: ok, IsConfigurationAssemblyPingSuccessfull: true, Message: ok ? "" : "database did not answer" });
     }
     if (url.pathname === "/ServiceModel/AuthService.svc/Login" && req.method === "POST") return login(req, res);
-    if (url.pathname === "/api/StandIn/Node" && req.method === "GET") return send(res, 200, { node });
+    if (url.pathname === "/api/StandIn/Node" && req.method === "GET") return send(res, 200, { node, healthyChecksInARow });
     if (url.pathname === "/api/StandIn/WhoAmI" && req.method === "GET") {
       const s = await session(req);
       return s.ok ? send(res, 200, { node, user: s.user, loginNode: s.loginNode, keyId: s.keyId }) : send(res, 401, { node, reason: s.reason });
@@ -235,7 +239,8 @@ async function serve(appDir) {
 
   const server = http.createServer((req, res) => {
     const health = (req.url ?? "").startsWith("/api/HealthCheck/Ping");
-    if (!health) res.on("finish", () => record(req, res.statusCode));
+    const peer = peerOf(req);
+    if (!health) res.on("finish", () => record(req, res.statusCode, peer));
     route(req, res).catch((e) => {
       if (!res.headersSent) send(res, 500, { node, reason: e instanceof Error ? e.message : String(e) });
     });
