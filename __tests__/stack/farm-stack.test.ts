@@ -132,16 +132,10 @@ describe("CreatioFarmStack", () => {
     expect(node.image).toMatch(/^\$\{docker_image\.creatio_node-image_\w+\.image_id\}$/);
     // The image's ENTRYPOINT and CMD, not an override: the container names neither.
     expect([node.entrypoint, node.command, node.env, node.working_dir]).toEqual([undefined, undefined, undefined, undefined]);
+    // The Dockerfile line by line is the renderer's test; here: built FROM the environment's image, entrypoint first.
     const dockerfile = stack.nodes.nodeImage.contextFiles().find((f) => f.path === "Dockerfile")!.content;
-    expect(dockerfile.split("\n").filter((l) => /^[A-Z]+ /.test(l))).toEqual([
-      "FROM registry.example.com/creatio-net8:8.3.1",
-      "COPY opt/creatio-farm/ /opt/creatio-farm/",
-      "ENV CREATIO_APP_DIR=/app CREATIO_FARM_DIR=/opt/creatio-farm CREATIO_TENANT_ID=1 CREATIO_DATA_PROTECTION_KEYS=/app/DataProtectionKeys",
-      "WORKDIR /app",
-      'RUN ["/bin/sh", "/opt/creatio-farm/configure-web-farm.sh"]',
-      'ENTRYPOINT ["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]',
-      'CMD ["dotnet", "Terrasoft.WebHost.dll"]',
-    ]);
+    expect(dockerfile).toContain("\nFROM registry.example.com/creatio-net8:8.3.1\n");
+    expect(dockerfile).toContain('\nENTRYPOINT ["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]\n');
     expect(node.upload.map((u: any) => u.file)).toEqual(["/app/ConnectionStrings.config"]);
     // The build starts FROM your image, which the stack pulls (or finds on the Docker host) first.
     const built = Object.values<any>(tf.resource.docker_image).find((i) => i.build);

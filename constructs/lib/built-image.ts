@@ -39,7 +39,6 @@ interface ContextFile {
 export class BuiltImage extends Construct {
   public readonly resource: Image;
   private readonly files = new Map<string, ContextFile>();
-  private rendered?: ReadonlyArray<{ path: string; content: string; executable: boolean }>;
 
   constructor(scope: Construct, id: string, props: BuiltImageProps) {
     super(scope, id);
@@ -69,19 +68,16 @@ export class BuiltImage extends Construct {
     this.files.set(contextPath, { render, executable: options.executable ?? false });
   }
 
-  /** The context as built: every file rendered, sorted by path. Rendered on first use, after construction ends. */
-  public contextFiles(): ReadonlyArray<{ path: string; content: string; executable: boolean }> {
-    if (!this.rendered) {
-      this.rendered = [...this.files.keys()].sort(byCodeUnit).map((p) => {
-        const entry = this.files.get(p)!;
-        const content = entry.render();
-        if (hasSecretPlaceholder(content)) {
-          throw new FarmValidationError(`"${p}" holds a secret, and image layers are readable by anyone with the image`, this);
-        }
-        return { path: p, content, executable: entry.executable };
-      });
-    }
-    return this.rendered;
+  /** The context as built: every file rendered, sorted by path. */
+  public contextFiles(): Array<{ path: string; content: string; executable: boolean }> {
+    return [...this.files.keys()].sort(byCodeUnit).map((p) => {
+      const entry = this.files.get(p)!;
+      const content = entry.render();
+      if (hasSecretPlaceholder(content)) {
+        throw new FarmValidationError(`"${p}" holds a secret, and image layers are readable by anyone with the image`, this);
+      }
+      return { path: p, content, executable: entry.executable };
+    });
   }
 
   private contentHash(): string {
