@@ -651,24 +651,49 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
   });
 
   describe("GIVEN CREATIO_DATA_PROTECTION_KEYS", () => {
-    it("WHEN the key directory holds a key THEN the node starts without a word about it", () => {
+    const keyXml = (expires: string) => `<key id="00000000-0000-0000-0000-000000000001" version="1">\n  <expirationDate>${expires}</expirationDate>\n</key>\n`;
+    const FUTURE = "2999-01-01T00:00:00.0000000Z";
+    function withKeys(keys: Record<string, string>, seed: Record<string, string> = {}) {
       const dirs = stage();
-      const keys = path.join(dirs.app, "..", "keys");
-      fs.mkdirSync(keys);
-      fs.writeFileSync(path.join(keys, "key-00000000-0000-0000-0000-000000000001.xml"), "<key/>");
-      const r = entrypoint(dirs, "7", CMD, { CREATIO_DATA_PROTECTION_KEYS: keys });
+      const keysDir = path.join(dirs.app, "..", "keys");
+      fs.mkdirSync(keysDir);
+      for (const [name, text] of Object.entries(keys)) fs.writeFileSync(path.join(keysDir, name), text);
+      if (Object.keys(seed).length) fs.mkdirSync(path.join(dirs.farm, "data-protection-seed"));
+      for (const [name, text] of Object.entries(seed)) fs.writeFileSync(path.join(dirs.farm, "data-protection-seed", name), text);
+      return { dirs, keysDir, run: () => entrypoint(dirs, "7", CMD, { CREATIO_DATA_PROTECTION_KEYS: keysDir }) };
+    }
+
+    it("WHEN the key directory holds an active key THEN the node starts without a word about it", () => {
+      const r = withKeys({ "key-1.xml": keyXml(FUTURE) }).run();
       expect(r.status).toBe(0);
-      expect(r.stderr.toString()).not.toMatch(/DataProtection/);
+      expect(r.stderr.toString()).not.toMatch(/DataProtection|key ring/);
     });
 
-    it("WHEN the key directory is empty THEN the node starts, with a warning that nodes will make keys of their own", () => {
-      const dirs = stage();
-      const keys = path.join(dirs.app, "..", "keys");
-      fs.mkdirSync(keys);
-      const r = entrypoint(dirs, "7", CMD, { CREATIO_DATA_PROTECTION_KEYS: keys });
+    it("WHEN the key directory is empty THEN it is seeded from the image's ring (each file by a rename) and the node starts", () => {
+      const { keysDir, run } = withKeys({}, { "key-a.xml": keyXml(FUTURE), "key-b.xml": keyXml(FUTURE) });
+      const r = run();
       expect(r.status).toBe(0);
       expect(r.stdout.toString()).toMatch(/^started /);
-      expect(r.stderr.toString()).toMatch(/^creatio-farm: warning: no DataProtection key in .*keys; each node that starts now creates its own/m);
+      expect(r.stderr.toString()).toMatch(/^creatio-farm: .*keys seeded with the key ring of the image$/m);
+      expect(fs.readdirSync(keysDir).sort()).toEqual(["key-a.xml", "key-b.xml"]);
+      // a second start finds the ring and leaves it alone
+      const again = run();
+      expect(again.status).toBe(0);
+      expect(again.stderr.toString()).not.toMatch(/seeded/);
+    });
+
+    it("WHEN neither the key directory nor the image holds a key THEN it fails closed: each node would make its own ring", () => {
+      const r = withKeys({}).run();
+      expect(r.status).not.toBe(0);
+      expect(r.stdout.toString()).toBe("");
+      expect(r.stderr.toString()).toMatch(/^creatio-farm: no DataProtection key in .*keys and none in .*data-protection-seed; refusing to start/m);
+    });
+
+    it("WHEN every key has expired THEN the node starts, with a warning that the nodes will make new keys of their own", () => {
+      const r = withKeys({ "key-1.xml": keyXml("2020-01-01T00:00:00.0000000Z") }).run();
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString()).toMatch(/^started /);
+      expect(r.stderr.toString()).toMatch(/^creatio-farm: warning: every DataProtection key in .*keys has expired/m);
     });
   });
 

@@ -42,17 +42,20 @@ test("Redis and PostgreSQL sit on an internal network only and cannot reach outs
   expect(await tcpProbe(d.containers.balancer, OUTSIDE, 80)).toBe("open");
 });
 
-test("a node cannot reach the stats page; the host can, through the published port", async () => {
+test("a node cannot reach the stats page, directly or through the host; the host can, through the published port", async () => {
   const balancer = (await docker.getContainer(d.containers.balancer).inspect()).NetworkSettings.Networks["dockertier-app"].IPAddress;
   const node = d.containers.nodes[0];
   // From inside the farm: the public listener answers (control), the stats listener closes the connection.
-  const fromNode = async (port: number, path: string) => {
-    const js = `require("http").get({host:${JSON.stringify(balancer)},port:${port},path:${JSON.stringify(path)},timeout:3000},r=>{console.log(r.statusCode);r.resume()}).on("error",e=>console.log(e.code||e.message)).on("timeout",function(){console.log("timeout");this.destroy()})`;
+  const fromNode = async (host: string, port: number, path: string) => {
+    const js = `require("http").get({host:${JSON.stringify(host)},port:${port},path:${JSON.stringify(path)},timeout:3000},r=>{console.log(r.statusCode);r.resume()}).on("error",e=>console.log(e.code||e.message)).on("timeout",function(){console.log("timeout");this.destroy()})`;
     return (await exec(docker, node, ["node", "-e", js])).stdout.trim();
   };
-  expect(await fromNode(8080, "/api/StandIn/Node")).toBe("200");
-  expect(await fromNode(9000, "/haproxy_stats")).toMatch(/^(ECONNRESET|socket hang up)$/);
-  expect(await fromNode(9000, "/metrics")).toMatch(/^(ECONNRESET|socket hang up)$/);
+  expect(await fromNode(balancer, 8080, "/api/StandIn/Node")).toBe("200");
+  expect(await fromNode(balancer, 9000, "/haproxy_stats")).toMatch(/^(ECONNRESET|socket hang up)$/);
+  expect(await fromNode(balancer, 9000, "/metrics")).toMatch(/^(ECONNRESET|socket hang up)$/);
+  // Nor through the host: published on loopback, the stats port is not on the address the nodes reach the host by.
+  const gateway = (await docker.getNetwork("dockertier-app").inspect()).IPAM!.Config![0].Gateway!;
+  expect(await fromNode(gateway, d.statsPort, "/metrics")).toBe("ECONNREFUSED");
   expect((await get(d.statsPort, "/haproxy_stats")).status).toBe(401);
 });
 

@@ -40,7 +40,37 @@ test("a logged-in user stays logged in over 100 requests spread over every node"
   expect(new Set(served.map((h) => byName[h]))).toEqual(new Set(d.containers.nodes));
 });
 
-test("the session cookie opens with the farm's key ring and with no other (the check above can fail)", async () => {
+test("every node started from the key ring the image build generated, and none created a key of its own", async () => {
+  const ls = async (node: string, dir: string) => (await exec(docker, node, ["sh", "-c", `ls ${dir}`])).stdout.trim().split("\n").sort();
+  const seed = await ls(d.containers.nodes[0], "/opt/creatio-farm/data-protection-seed");
+  expect(seed).toEqual([expect.stringMatching(/^key-[0-9a-f-]{36}\.xml$/)]);
+  for (const node of d.containers.nodes) {
+    expect(await ls(node, "/app/DataProtectionKeys")).toEqual(seed);
+    const logs = (await docker.getContainer(node).logs({ stdout: true, stderr: true })).toString("utf8");
+    expect(logs).toMatch(/key ring \/app\/DataProtectionKeys \(from appsettings\.json\), 1 key\(s\), 0 created by this node/);
+  }
+});
+
+test("a key volume emptied by hand is seeded again from the image at the next start, and sessions survive it", async () => {
+  const jar = await login(d.httpPort);
+  const node = d.containers.nodes[0];
+  const ls = async () => (await exec(docker, node, ["sh", "-c", "ls /app/DataProtectionKeys"])).stdout.trim();
+  const ring = await ls();
+  await exec(docker, node, ["sh", "-c", "rm /app/DataProtectionKeys/key-*.xml"]);
+  expect(await ls()).toBe("");
+  const since = Math.floor(Date.now() / 1000);
+  await docker.getContainer(node).restart({ t: 10 });
+  await waitUntilServing(docker, d);
+
+  expect(await ls()).toBe(ring);
+  const logs = (await docker.getContainer(node).logs({ stdout: true, stderr: true, since })).toString("utf8");
+  expect(logs).toMatch(/creatio-farm: \/app\/DataProtectionKeys seeded with the key ring of the image/);
+  expect(logs).toMatch(/1 key\(s\), 0 created by this node/);
+  const { failures } = await hundredRequests(jar);
+  expect(failures).toEqual([]);
+});
+
+test("the session cookie is bound to the key ring: a node with another ring rejects it", async () => {
   const jar = await login(d.httpPort);
   const cookie = jar.get(".ASPXAUTH")!;
   const node = d.containers.nodes[0];

@@ -1,12 +1,13 @@
 import { Testing, TerraformStack } from "cdktf";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { BuiltImage } from "../../constructs/lib/built-image";
+import { farmImage } from "../../constructs/lib/farm-image";
 import { secretPlaceholder } from "../../constructs/lib/secret-text";
 
 function image() {
   const stack = new TerraformStack(Testing.app(), "s");
   new DockerProvider(stack, "docker", {});
-  return { stack, image: new BuiltImage(stack, "img", { repository: "creatio-farm/s-x", contextDir: "images/x" }) };
+  return { stack, image: new BuiltImage(stack, "img", { repository: "creatio-farm/s-x", contextDir: "images/x", from: farmImage(stack, "base:1") }) };
 }
 
 describe("BuiltImage", () => {
@@ -14,11 +15,26 @@ describe("BuiltImage", () => {
     const tag = (content: string) => {
       const { stack, image: img } = image();
       img.addFile("Dockerfile", () => content);
-      return Object.values<any>(JSON.parse(Testing.synth(stack, true)).resource.docker_image)[0].name;
+      return Object.values<any>(JSON.parse(Testing.synth(stack, true)).resource.docker_image).find((i) => i.build).name;
     };
     expect(tag("FROM a:1\n")).toMatch(/^creatio-farm\/s-x:[0-9a-f]{12}$/);
     expect(tag("FROM a:1\n")).toBe(tag("FROM a:1\n"));
     expect(tag("FROM a:1\n")).not.toBe(tag("FROM a:2\n"));
+  });
+
+  test("built without the cache, after the image it starts FROM, again when that image changes, before the old one goes", () => {
+    const { stack, image: img } = image();
+    img.addFile("Dockerfile", () => "FROM base:1\n");
+    const images = JSON.parse(Testing.synth(stack, true)).resource.docker_image;
+    const [baseId] = Object.keys(images).filter((k) => !images[k].build);
+    const built = Object.values<any>(images).find((i) => i.build);
+    expect(built).toMatchObject({
+      build: { context: "images/x", dockerfile: "images/x/Dockerfile", no_cache: true },
+      triggers: { from_image_id: `\${docker_image.${baseId}.image_id}` },
+      depends_on: [`docker_image.${baseId}`],
+      lifecycle: { create_before_destroy: true },
+      keep_locally: true,
+    });
   });
 
   test("a context file that holds a secret is refused with the construct path: image layers are readable", () => {

@@ -126,7 +126,7 @@ describe("synth output", () => {
     const images = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).resource.docker_image;
     const built = Object.values<any>(images).filter((i) => i.build);
     expect(built).toEqual([
-      expect.objectContaining({ name: expect.stringMatching(/^creatio-farm\/dev-creatio:[0-9a-f]{12}$/), build: { context: "images/creatio", dockerfile: "images/creatio/Dockerfile" }, keep_locally: false }),
+      expect.objectContaining({ name: expect.stringMatching(/^creatio-farm\/dev-creatio:[0-9a-f]{12}$/), build: { context: "images/creatio", dockerfile: "images/creatio/Dockerfile", no_cache: true } }),
     ]);
     // Terraform resolves both paths from the stack's folder: the context is there, Dockerfile included.
     const context = readTree(path.join(stackDir, built[0].build.context));

@@ -123,7 +123,7 @@ export class CreatioNodeSet extends Construct {
     this.nodeImage = new BuiltImage(this, "node-image", {
       repository: `creatio-farm/${props.environment}-${component}`,
       contextDir: `images/${component}`,
-      dependsOn: [farmImage(this, props.image)],
+      from: farmImage(this, props.image),
     });
     this.provisionImage(dockerfile);
 

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Construct } from "constructs";
-import { ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
+import { ISynthesisSession, Lazy, TerraformStack } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import { Image } from "@cdktf/provider-docker/lib/image";
@@ -21,8 +21,8 @@ export interface BuiltImageProps {
    * resolves it from there). Synth writes the context into it; reviewers read it there.
    */
   readonly contextDir: string;
-  /** What must exist before the build, such as the pulled image it starts FROM. @default - nothing */
-  readonly dependsOn?: ITerraformDependable[];
+  /** The image the build starts FROM: pulled (or found) first, and its id is part of this image's identity. */
+  readonly from: Image;
 }
 
 interface ContextFile {
@@ -33,8 +33,13 @@ interface ContextFile {
 /**
  * A Docker image built on the Docker host from a context rendered at synth (a Dockerfile and the files it copies).
  * The context is data: written under `cdktf.out/` for review, built by the Docker provider's `docker_image` with
- * `build`. It must not hold secrets, because image layers are readable by anyone with access to the image: a
- * file with a secret placeholder is refused at synth.
+ * `build`. The context must not hold secrets, because image layers are readable by anyone with access to the
+ * image: a file with a secret placeholder is refused at synth. (What the build itself generates is the image's own
+ * business; see the node image's key ring.)
+ *
+ * A new image is built when the context changes (its tag is the context's hash) and when the image it starts FROM
+ * changes (its id is a trigger), always without the build cache, so a build never reuses what an earlier one
+ * generated; the new image is built before anything that runs the old one is replaced.
  */
 export class BuiltImage extends Construct {
   public readonly resource: Image;
@@ -45,10 +50,18 @@ export class BuiltImage extends Construct {
     const contextDir = props.contextDir;
     this.resource = new Image(this, "Default", {
       name: Lazy.stringValue({ produce: () => `${props.repository}:${this.contentHash()}` }),
-      buildAttribute: { context: contextDir, dockerfile: `${contextDir}/Dockerfile` },
-      // The built image is this stack's own: replacing it removes the old one, so builds do not pile up.
-      keepLocally: false,
-      dependsOn: props.dependsOn,
+      // No build cache: a RUN step that generates secrets must run again on every build, never be taken from a
+      // cached layer of an earlier build (or of another environment with the same files).
+      buildAttribute: { context: contextDir, dockerfile: `${contextDir}/Dockerfile`, noCache: true },
+      // A rebuilt base image under the same tag has a new id: that must build a new image too.
+      triggers: { from_image_id: props.from.imageId },
+      // Build the new image while the old one still runs: the nodes are replaced after the build, not before it.
+      lifecycle: { createBeforeDestroy: true },
+      // Never removed by Terraform: the provider removes by name, and a rebuild under the same name (a new FROM
+      // image) would remove the new image, which the replaced nodes already run. Old builds share every layer of
+      // the base; `docker image prune` removes them.
+      keepLocally: true,
+      dependsOn: [props.from],
     });
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
@@ -95,7 +108,9 @@ export class BuiltImage extends Construct {
         fs.mkdirSync(parent, { recursive: true });
         created.add(parent);
       }
-      fs.writeFileSync(target, f.content, { mode: f.executable ? 0o755 : 0o644 });
+      fs.writeFileSync(target, f.content);
+      // COPY keeps these modes in the image: set them whatever the umask, so a non-root Creatio can read the files.
+      fs.chmodSync(target, f.executable ? 0o755 : 0o644);
     }
   }
 }

@@ -12,8 +12,10 @@
 #   CREATIO_AWK        default "awk"; the awk to run (may be "busybox awk")
 #   CREATIO_DATA_PROTECTION_KEYS
 #                      optional; the shared DataProtection key directory. When it
-#                      holds no key-*.xml, a warning says that nodes will create
-#                      keys of their own (the node still starts)
+#                      holds no key-*.xml it is seeded from the ring the image
+#                      build generated ($CREATIO_FARM_DIR/data-protection-seed);
+#                      with no key either way the node does not start. A warning
+#                      says when every key there has expired
 #
 # The same step runs at image build (configure-web-farm.sh) and at every start.
 # Each file is rewritten through a temp file in its own directory (same file mode,
@@ -112,9 +114,39 @@ has_key() { # $1 = directory
   done
   return 1
 }
+
+# has_active_key DIR: a key whose expirationDate (ISO 8601, UTC) is still ahead.
+has_active_key() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%S)
+  for f in "$1"/key-*.xml; do
+    [ -f "$f" ] || continue
+    expires=$(sed -n 's:.*<expirationDate>\([^<]*\)</expirationDate>.*:\1:p' "$f" | cut -c1-19)
+    # Same format on both sides: expr compares them as strings.
+    if [ -n "$expires" ] && expr "$expires" \> "$now" >/dev/null; then return 0; fi
+  done
+  return 1
+}
+
 keys_dir=${CREATIO_DATA_PROTECTION_KEYS:-}
-if [ -n "$keys_dir" ] && ! has_key "$keys_dir"; then
-  log "warning: no DataProtection key in $keys_dir; each node that starts now creates its own, and users moving between nodes are logged out until the nodes reload the key ring"
+seed_dir=$farm_dir/data-protection-seed
+if [ -n "$keys_dir" ]; then
+  if ! has_key "$keys_dir" && has_key "$seed_dir"; then
+    # Docker fills an empty volume from the image; where it did not (a volume emptied by hand, another volume
+    # driver), the ring the build generated is copied here. Nodes starting together copy the same files, each by
+    # an atomic rename, so they agree.
+    for f in "$seed_dir"/key-*.xml; do
+      [ -f "$keys_dir/${f##*/}" ] && continue
+      new_tmp "$keys_dir/${f##*/}"
+      cp "$f" "$cur_tmp" && mv -f "$cur_tmp" "$keys_dir/${f##*/}" \
+        || die "cannot seed the DataProtection key ring in $keys_dir; refusing to start"
+      cur_tmp=
+    done
+    log "$keys_dir seeded with the key ring of the image"
+  fi
+  # Without a shared key every node would create its own, and users moving between nodes would be signed out.
+  has_key "$keys_dir" || die "no DataProtection key in $keys_dir and none in $seed_dir; refusing to start a node that would create a key ring of its own"
+  has_active_key "$keys_dir" \
+    || log "warning: every DataProtection key in $keys_dir has expired; Creatio creates a new one at start, each node its own until the nodes reload the ring (up to a day): rebuild the node image to seed a fresh ring"
 fi
 
 trap - EXIT HUP INT TERM

@@ -91,12 +91,21 @@ export class Applier {
     }
   }
 
-  /** Destroys one resource and creates it again from the same configuration (`terraform apply -replace`). */
+  /**
+   * Destroys one resource and creates it again from the same configuration (`terraform apply -replace`); with
+   * create_before_destroy, the new one is created first.
+   */
   async replace(address: string, log: (line: string) => void = () => {}): Promise<void> {
     const p = this.plan.find((x) => x.address === address);
     if (!p) throw new Error(`no resource ${address}`);
-    if ((p.config.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy) {
-      throw new Error(`${address} has prevent_destroy: Terraform would refuse to replace it`);
+    const lifecycle = (p.config.lifecycle ?? {}) as { prevent_destroy?: boolean; create_before_destroy?: boolean };
+    if (lifecycle.prevent_destroy) throw new Error(`${address} has prevent_destroy: Terraform would refuse to replace it`);
+    if (lifecycle.create_before_destroy) {
+      const old = this.state[address];
+      delete this.state[address];
+      await this.create(p, log);
+      if (old) await RESOURCE_TYPES[p.type].destroy({ docker: this.docker, stackDir: this.stackDir }, old.created, old.config);
+      return;
     }
     await this.destroyOne(address);
     await this.create(p, log);

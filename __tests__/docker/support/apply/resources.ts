@@ -1,7 +1,9 @@
 /**
  * Create and destroy for each implemented resource type, following what the pinned providers do
  * (kreuzwerker/docker 3.6.2, hashicorp/random 3.7.2): the same Engine API calls in the same order, with the same
- * defaults. Configuration reaching these functions is resolved (no references left) and checked against schema.ts.
+ * defaults. One difference: image builds use the Engine's classic builder, where the provider uses BuildKit when
+ * the Engine offers it; with `no_cache`, which the product sets, both run every step of the same Dockerfile.
+ * Configuration reaching these functions is resolved (no references left) and checked against schema.ts.
  */
 import * as crypto from "crypto";
 import * as path from "path";
@@ -69,7 +71,7 @@ const dockerImage: ResourceType = {
       const relative = path.relative(context, dockerfile);
       if (relative.startsWith("..")) throw new Error(`docker_image.build: a Dockerfile outside the context (${build.dockerfile}) is not implemented`);
       const archive = tarFs.pack(context, { map: (h) => ({ ...h, uid: 0, gid: 0 }) });
-      const stream = await ctx.docker.buildImage(archive as unknown as NodeJS.ReadableStream, { t: c.name, dockerfile: relative });
+      const stream = await ctx.docker.buildImage(archive as unknown as NodeJS.ReadableStream, { t: c.name, dockerfile: relative, nocache: build.no_cache === true });
       await followProgress(ctx.docker, stream, `build of ${c.name}`);
     }
     let info;

@@ -19,7 +19,9 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
   docker_image: {
     name: "string",
     keep_locally: "bool",
-    build: block({ context: "string", dockerfile: "string" }),
+    // Only ever read as "replace when they change", which a create-only applier has nothing to do for.
+    triggers: "map",
+    build: block({ context: "string", dockerfile: "string", no_cache: "bool" }),
   },
   docker_network: {
     name: "string",
@@ -53,7 +55,7 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
 
 /** Meta-arguments every resource may carry. */
 const META = new Set(["//", "depends_on", "lifecycle"]);
-const LIFECYCLE: Shape = { prevent_destroy: "bool" };
+const LIFECYCLE: Shape = { prevent_destroy: "bool", create_before_destroy: "bool" };
 
 /** Every problem with one resource's configuration, each naming the attribute path. */
 export function unimplemented(type: string, config: Record<string, unknown>): string[] {

@@ -280,6 +280,9 @@ async function serve(appDir) {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // A crash on request (`docker exec <node> sh -c 'kill -USR2 1'`): PID 1 of a container takes no default-action
+  // signal from inside it, and a kill by host PID would name another process on a remote Docker host.
+  process.on("SIGUSR2", () => process.abort());
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);

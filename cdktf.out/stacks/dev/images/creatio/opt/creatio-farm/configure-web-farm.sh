@@ -32,4 +32,7 @@ for f in "$keys_dir"/key-*.xml; do
 done
 [ "$count" -gt 0 ] \
   || die "configureWebFarmMode wrote no DataProtection key into $keys_dir (DataProtection.KeysDirectory of appsettings.json); refusing to build a node image whose nodes would each create their own keys"
+# A second copy, outside the key directory: the entrypoint seeds the shared volume from it when Docker did not.
+mkdir -p "$farm_dir/data-protection-seed"
+cp -p "$keys_dir"/key-*.xml "$farm_dir/data-protection-seed/"
 log "DataProtection key ring: $count key(s) in $keys_dir"
