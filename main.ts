@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
 import { environmentFiles, loadEnvironments } from "./config/load";
-import { CreatioFarmStack } from "./constructs/farm-stack";
+import { CreatioFarmStack } from "./app/farm-stack";
 import { FarmValidationError } from "./constructs/lib/errors";
 
 export interface SynthOptions {

@@ -8,9 +8,13 @@
 import { z } from "zod";
 import { DEFAULTS } from "../constructs/defaults";
 import { imagePinProblem } from "../constructs/lib/image-ref";
-import { nodeCapacity } from "../constructs/networks/address-plan";
-import { IPV4_ADDRESS, overlaps, parseCidr } from "../constructs/networks/ipv4";
+import { IPV4_ADDRESS, parseCidr } from "../constructs/networks/ipv4";
+import { farmSubnets } from "../constructs/networks/address-plan";
+import { nodeCapacityProblem, subnetOverlapProblem } from "../constructs/networks/rules";
 import { certificatePathProblem } from "../constructs/balancer/certificate-path";
+import { metricsPathProblem, portClashes } from "../constructs/balancer/rules";
+import { duplicateNodeNames } from "../constructs/creatio-nodes/rules";
+import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
 
@@ -24,14 +28,17 @@ const matching = (re: RegExp, expected: string) => {
   return z.string({ error }).regex(re, { error });
 };
 
+/** Keys an older version accepted: still in the shape, so that they can say what to do, but not offered. */
+const REMOVED = new WeakSet<z.ZodType>();
+
 /** A strict mapping: an unknown key is an error that lists the keys this mapping accepts. */
-const mapping = <T extends z.ZodRawShape>(shape: T, what = "a mapping") =>
-  z.strictObject(shape, {
+const mapping = <T extends z.ZodRawShape>(shape: T, what = "a mapping") => {
+  const keys = Object.keys(shape).filter((k) => !REMOVED.has(shape[k] as z.ZodType));
+  return z.strictObject(shape, {
     error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown key; expected one of: ${Object.keys(shape).join(", ")}`
-        : `expected ${what} with keys ${Object.keys(shape).join(", ")}`,
+      issue.code === "unrecognized_keys" ? `unknown key; expected one of: ${keys.join(", ")}` : `expected ${what} with keys ${keys.join(", ")}`,
   });
+};
 
 const image = (example: string) =>
   z
@@ -56,6 +63,16 @@ function postgresVersionProblem(ref: string): string | undefined {
 }
 
 const port = () => intIn(1, 65535, "a TCP port");
+
+/** A key an older version accepted: present, it is an error that says what to do instead. */
+const removed = (message: string) => {
+  const schema = z
+    .never({ error: message })
+    .optional()
+    .meta({ deprecated: true, description: `Removed. ${message.slice(message.indexOf(": ") + 2)}.` });
+  REMOVED.add(schema);
+  return schema;
+};
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
 
@@ -72,7 +89,7 @@ const node = mapping(
   {
     name: dnsLabel.describe("Node name; becomes the container name <env>-creatio-<name> and the HAProxy server name."),
     weight: intIn(1, 256)
-      .default(DEFAULTS.creatio.weight)
+      .optional().meta({ default: DEFAULTS.creatio.weight })
       .describe("HAProxy roundrobin weight: a node of weight 2 gets twice the requests of a node of weight 1."),
   },
   "a node",
@@ -83,22 +100,15 @@ const creatio = mapping({
     "Your Creatio .NET 8 image (built from the licensed distribution), pinned to a tag or digest.",
   ),
   tenantId: intIn(1, 2147483647)
-    .default(DEFAULTS.creatio.tenantId)
+    .optional().meta({ default: DEFAULTS.creatio.tenantId })
     .describe("TenantId, identical on every node; set in Terrasoft.WebHost.dll.config where the image ships the key."),
-  httpPort: port().default(DEFAULTS.creatio.httpPort).describe("Port Kestrel listens on inside each node."),
+  httpPort: port().optional().meta({ default: DEFAULTS.creatio.httpPort }).describe("Port Kestrel listens on inside each node."),
   appDir: matching(/^\/[A-Za-z0-9._\/-]*$/, "an absolute path")
-    .default(DEFAULTS.creatio.appDir)
+    .optional().meta({ default: DEFAULTS.creatio.appDir })
     .describe("Application root inside the image (holds Terrasoft.WebHost.dll)."),
-  quartz: mapping({
-    instanceId: z
-      .literal(DEFAULTS.creatio.quartzInstanceId, {
-        error: 'expected "AUTO" (uppercase; Creatio treats any other value as a node name)',
-      })
-      .default(DEFAULTS.creatio.quartzInstanceId)
-      .describe("quartz.scheduler.instanceId for every scheduler: only AUTO is accepted, so each node gets a unique id."),
-  })
-    .default({ instanceId: DEFAULTS.creatio.quartzInstanceId })
-    .describe("Quartz scheduler clustering (clustered=true and acquireTriggersWithinLock=true are always set)."),
+  quartz: removed(
+    "creatio.quartz was removed: every node gets instanceId AUTO, clustered and acquireTriggersWithinLock in every scheduler; delete the key",
+  ),
   nodes: z
     .array(node, { error: "expected a list of nodes" })
     .min(1, { error: "expected at least one node" })
@@ -107,10 +117,10 @@ const creatio = mapping({
 
 const balancer = mapping({
   image: image("haproxy:2.8").describe("HAProxy image, 2.6 or newer."),
-  httpPort: port().default(DEFAULTS.balancer.httpPort).describe("Host port published for HTTP."),
-  bindAddress: ipv4.default(DEFAULTS.balancer.bindAddress).describe("Host address the HTTP and HTTPS ports are published on."),
+  httpPort: port().optional().meta({ default: DEFAULTS.balancer.httpPort }).describe("Host port published for HTTP."),
+  bindAddress: ipv4.optional().meta({ default: DEFAULTS.balancer.bindAddress }).describe("Host address the HTTP and HTTPS ports are published on."),
   maxConnections: intIn(256, 200000)
-    .default(DEFAULTS.balancer.maxConnections)
+    .optional().meta({ default: DEFAULTS.balancer.maxConnections })
     .describe("HAProxy global maxconn; the container's nofile limit is derived from it."),
   tls: mapping({
     certificate: z
@@ -122,72 +132,72 @@ const balancer = mapping({
       .describe(
         "Path on the Docker host of a PEM file with the certificate chain and its private key. Its directory is mounted read-only into the balancer; the key never enters Terraform state or cdktf.out/.",
       ),
-    port: port().default(DEFAULTS.balancer.tls.port).describe("Host port published for HTTPS."),
+    port: port().optional().meta({ default: DEFAULTS.balancer.tls.port }).describe("Host port published for HTTPS."),
     redirectHttp: bool()
-      .default(DEFAULTS.balancer.tls.redirectHttp)
+      .optional().meta({ default: DEFAULTS.balancer.tls.redirectHttp })
       .describe("Plain HTTP answers with a 301 to the same host and path over HTTPS."),
     hstsMaxAgeSeconds: intIn(0, 63072000)
-      .default(DEFAULTS.balancer.tls.hstsMaxAgeSeconds)
+      .optional().meta({ default: DEFAULTS.balancer.tls.hstsMaxAgeSeconds })
       .describe("Strict-Transport-Security max-age sent on every HTTPS response (0 tells browsers to forget it)."),
   })
     .optional()
     .describe("HTTPS on the balancer (Mozilla intermediate ciphers, HSTS, Secure cookies). Without it, HTTP only."),
   timeouts: mapping({
     clientSeconds: intIn(1, 3600)
-      .default(DEFAULTS.balancer.timeouts.clientSeconds)
+      .optional().meta({ default: DEFAULTS.balancer.timeouts.clientSeconds })
       .describe("How long a client may stay silent in the middle of a request or response."),
     serverSeconds: intIn(1, 86400)
-      .default(DEFAULTS.balancer.timeouts.serverSeconds)
+      .optional().meta({ default: DEFAULTS.balancer.timeouts.serverSeconds })
       .describe("Longest wait for a node's response; long Creatio operations (compilation) must fit in it."),
     websocketIdleSeconds: intIn(1, 86400)
-      .default(DEFAULTS.balancer.timeouts.websocketIdleSeconds)
+      .optional().meta({ default: DEFAULTS.balancer.timeouts.websocketIdleSeconds })
       .describe("How long an open WebSocket may stay idle before the balancer closes it."),
   })
-    .default({ ...DEFAULTS.balancer.timeouts })
+    .optional()
     .describe("Balancer timeouts."),
   healthCheck: mapping({
-    path: urlPath.default(DEFAULTS.balancer.healthCheck.path).describe("GET path a healthy node answers with 200."),
+    path: urlPath.optional().meta({ default: DEFAULTS.balancer.healthCheck.path }).describe("GET path a healthy node answers with 200."),
     host: matching(/^[A-Za-z0-9.-]+$/, "a host name")
-      .default(DEFAULTS.balancer.healthCheck.host)
+      .optional().meta({ default: DEFAULTS.balancer.healthCheck.host })
       .describe("Host header of the check request (sent as HTTP/1.1)."),
-    intervalMs: intIn(100, 3600000).default(DEFAULTS.balancer.healthCheck.intervalMs).describe("Time between checks."),
-    fall: intIn(1, 100).default(DEFAULTS.balancer.healthCheck.fall).describe("Failed checks before a node is DOWN."),
-    rise: intIn(1, 100).default(DEFAULTS.balancer.healthCheck.rise).describe("Passed checks before a node is UP again."),
+    intervalMs: intIn(100, 3600000).optional().meta({ default: DEFAULTS.balancer.healthCheck.intervalMs }).describe("Time between checks."),
+    fall: intIn(1, 100).optional().meta({ default: DEFAULTS.balancer.healthCheck.fall }).describe("Failed checks before a node is DOWN."),
+    rise: intIn(1, 100).optional().meta({ default: DEFAULTS.balancer.healthCheck.rise }).describe("Passed checks before a node is UP again."),
     timeoutMs: intIn(100, 600000)
-      .default(DEFAULTS.balancer.healthCheck.timeoutMs)
+      .optional().meta({ default: DEFAULTS.balancer.healthCheck.timeoutMs })
       .describe("Read timeout of one check: a node that accepts TCP but never answers fails it."),
   })
-    .default({ ...DEFAULTS.balancer.healthCheck })
+    .optional()
     .describe("HTTP health check of every node."),
   stats: mapping({
-    port: port().default(DEFAULTS.balancer.stats.port).describe("Host port published for the stats page."),
-    uri: urlPath.default(DEFAULTS.balancer.stats.uri).describe("Path of the stats page."),
+    port: port().optional().meta({ default: DEFAULTS.balancer.stats.port }).describe("Host port published for the stats page."),
+    uri: urlPath.optional().meta({ default: DEFAULTS.balancer.stats.uri }).describe("Path of the stats page."),
     user: matching(/^[A-Za-z0-9_.-]{1,32}$/, "a user name of letters, digits, '_', '.', '-'")
-      .default(DEFAULTS.balancer.stats.user)
+      .optional().meta({ default: DEFAULTS.balancer.stats.user })
       .describe("Stats user; its password is generated by Terraform (output stats_password)."),
     bindAddress: ipv4
-      .default(DEFAULTS.balancer.stats.bindAddress)
+      .optional().meta({ default: DEFAULTS.balancer.stats.bindAddress })
       .describe("Host address the stats port is published on; loopback by default, never the public interface unless you say so."),
     metricsPath: urlPath
-      .default(DEFAULTS.balancer.stats.metricsPath)
+      .optional().meta({ default: DEFAULTS.balancer.stats.metricsPath })
       .describe("Prometheus metrics path on the stats port, answered without credentials (keep the stats port on a management address)."),
   })
-    .default({ ...DEFAULTS.balancer.stats })
+    .optional()
     .describe("HAProxy stats page, behind a user and a generated password, with a Prometheus endpoint beside it."),
 });
 
 const redis = mapping({
   image: image("redis:7.2").describe("Redis image."),
-  db: intIn(0, 15).default(DEFAULTS.redis.db).describe("Redis database number; unique per Creatio site."),
+  db: intIn(0, 15).optional().meta({ default: DEFAULTS.redis.db }).describe("Redis database number; unique per Creatio site."),
   maxMemoryMb: intIn(16, 1048576)
-    .default(DEFAULTS.redis.maxMemoryMb)
+    .optional().meta({ default: DEFAULTS.redis.maxMemoryMb })
     .describe("Memory Redis may use for data (maxmemory); when full, writes are refused rather than sessions evicted."),
 });
 
 const database = mapping({
   engine: z
     .literal(DEFAULTS.database.engine, { error: 'expected "postgres" (the only engine this version deploys)' })
-    .default(DEFAULTS.database.engine)
+    .optional().meta({ default: DEFAULTS.database.engine })
     .describe("Database engine."),
   image: image("postgres:16")
     .superRefine((ref, ctx) => {
@@ -197,27 +207,27 @@ const database = mapping({
     .describe("PostgreSQL image: 16 or 17 (18+ images keep their data at another path)."),
   name: sqlName
     .refine((n) => !RESERVED_DATABASES.includes(n), { error: "expected a database name other than postgres, template0 or template1" })
-    .default(DEFAULTS.database.name)
+    .optional().meta({ default: DEFAULTS.database.name })
     .describe("Database Creatio uses."),
   user: sqlName
     .refine((n) => !RESERVED_ROLES.includes(n) && !n.startsWith("pg_"), {
       error: `expected a role name that is not reserved (${RESERVED_ROLES.join(", ")}, pg_*)`,
     })
-    .default(DEFAULTS.database.user)
+    .optional().meta({ default: DEFAULTS.database.user })
     .describe("Login role the nodes connect as (not a superuser)."),
   maxConnections: intIn(20, 100000)
-    .default(DEFAULTS.database.maxConnections)
+    .optional().meta({ default: DEFAULTS.database.maxConnections })
     .describe("PostgreSQL max_connections; must cover nodes × 2 pools × nodePoolSize + 10 reserved."),
   nodePoolSize: intIn(1, 10000)
-    .default(DEFAULTS.database.nodePoolSize)
+    .optional().meta({ default: DEFAULTS.database.nodePoolSize })
     .describe("Npgsql pool limit of each of a node's two connection strings (db, dbPostgreSql)."),
 });
 
 const network = mapping({
-  appSubnet: subnet.default(DEFAULTS.network.appSubnet).describe("Balancer ↔ nodes network."),
-  dataSubnet: subnet.default(DEFAULTS.network.dataSubnet).describe("Nodes ↔ Redis/database network (internal)."),
+  appSubnet: subnet.optional().meta({ default: DEFAULTS.network.appSubnet }).describe("Balancer ↔ nodes network."),
+  dataSubnet: subnet.optional().meta({ default: DEFAULTS.network.dataSubnet }).describe("Nodes ↔ Redis/database network (internal)."),
 })
-  .default({ ...DEFAULTS.network })
+  .optional()
   .describe("Docker networks; fixed subnets so every address is known at synth. Environments on one host need distinct subnets.");
 
 export const farmConfigSchema = mapping(
@@ -238,75 +248,57 @@ type Ctx = { addIssue(issue: { code: "custom"; path: (string | number)[]; messag
 
 const at = (v: unknown, ...path: (string | number)[]): unknown =>
   path.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string | number, unknown>)[k] : undefined), v);
-const intOr = (v: unknown, fallback: number): number | undefined =>
-  v === undefined ? fallback : Number.isInteger(v) ? (v as number) : undefined;
-const strOr = (v: unknown, fallback: string): string | undefined =>
-  v === undefined ? fallback : typeof v === "string" ? v : undefined;
+/** Whether a key is absent (the rule applies its default) or has the type the rule reads; otherwise it is skipped. */
+const intOk = (v: unknown): v is number | undefined => v === undefined || Number.isInteger(v);
+const strOk = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
 
-/** Rules between keys; each reports at the key a reader would change. */
+/**
+ * Rules between keys. Each is the constructs' own function (the construct reports the same finding at its path when
+ * built without this schema); here it reports at the key a reader would change. A rule whose keys are themselves
+ * invalid is skipped: those already have their own line.
+ */
 function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
   const nodes = Array.isArray(at(cfg, "creatio", "nodes")) ? (at(cfg, "creatio", "nodes") as unknown[]) : [];
-
-  const seen = new Map<string, number>();
-  nodes.forEach((n, i) => {
-    const name = at(n, "name");
-    if (typeof name !== "string") return;
-    const first = seen.get(name);
-    if (first === undefined) seen.set(name, i);
-    else
-      ctx.addIssue({
-        code: "custom",
-        path: ["creatio", "nodes", i, "name"],
-        message: `duplicate node name "${name}" (already used by creatio.nodes[${first}].name)`,
-      });
-  });
-
-  const published: Array<[string, number | undefined]> = [
-    ["balancer.httpPort", intOr(at(cfg, "balancer", "httpPort"), DEFAULTS.balancer.httpPort)],
-    ["balancer.stats.port", intOr(at(cfg, "balancer", "stats", "port"), DEFAULTS.balancer.stats.port)],
-  ];
-  if (at(cfg, "balancer", "tls") !== undefined) {
-    published.push(["balancer.tls.port", intOr(at(cfg, "balancer", "tls", "port"), DEFAULTS.balancer.tls.port)]);
+  for (const d of duplicateNodeNames(nodes.map((n) => at(n, "name")), (i) => `creatio.nodes[${i}].name`)) {
+    ctx.addIssue({ code: "custom", path: ["creatio", "nodes", d.index, "name"], message: d.message });
   }
-  published.forEach(([key, p], i) => {
-    const clash = published.slice(0, i).find(([, q]) => p !== undefined && q === p);
-    if (clash) ctx.addIssue({ code: "custom", path: key.split("."), message: `port ${p} is already published by ${clash[0]}` });
-  });
 
-  const statsUri = strOr(at(cfg, "balancer", "stats", "uri"), DEFAULTS.balancer.stats.uri);
-  const metricsPath = strOr(at(cfg, "balancer", "stats", "metricsPath"), DEFAULTS.balancer.stats.metricsPath);
-  if (statsUri !== undefined && statsUri === metricsPath)
-    ctx.addIssue({
-      code: "custom",
-      path: ["balancer", "stats", "metricsPath"],
-      message: "expected a path other than balancer.stats.uri: the metrics endpoint would hide the stats page",
-    });
+  const httpPort = at(cfg, "balancer", "httpPort");
+  const statsPort = at(cfg, "balancer", "stats", "port");
+  const tlsPort = at(cfg, "balancer", "tls", "port");
+  const tls = at(cfg, "balancer", "tls") === undefined ? undefined : { port: tlsPort };
+  if (intOk(httpPort) && intOk(statsPort) && intOk(tlsPort)) {
+    for (const clash of portClashes({ httpPort, stats: { port: statsPort }, tls: tls && { port: tlsPort } }, "balancer.")) {
+      ctx.addIssue({ code: "custom", path: clash.key.split("."), message: clash.message });
+    }
+  }
 
-  const appSubnet = strOr(at(cfg, "network", "appSubnet"), DEFAULTS.network.appSubnet);
-  const dataSubnet = strOr(at(cfg, "network", "dataSubnet"), DEFAULTS.network.dataSubnet);
-  const app = appSubnet === undefined ? undefined : parseCidr(appSubnet);
-  const data = dataSubnet === undefined ? undefined : parseCidr(dataSubnet);
-  if (app && data && overlaps(app, data))
-    ctx.addIssue({ code: "custom", path: ["network", "dataSubnet"], message: `${dataSubnet} overlaps network.appSubnet ${appSubnet}` });
+  const uri = at(cfg, "balancer", "stats", "uri");
+  const metricsPath = at(cfg, "balancer", "stats", "metricsPath");
+  const metrics = strOk(uri) && strOk(metricsPath) ? metricsPathProblem({ uri, metricsPath }, "balancer.") : undefined;
+  if (metrics) ctx.addIssue({ code: "custom", path: ["balancer", "stats", "metricsPath"], message: metrics });
+
+  const [appRaw, dataRaw] = [at(cfg, "network", "appSubnet"), at(cfg, "network", "dataSubnet")];
+  const { appSubnet, dataSubnet } = strOk(appRaw) && strOk(dataRaw) ? farmSubnets({ appSubnet: appRaw, dataSubnet: dataRaw }) : { appSubnet: undefined, dataSubnet: undefined };
+  if (appSubnet !== undefined && dataSubnet !== undefined) {
+    const overlap = subnetOverlapProblem(dataSubnet, "network.appSubnet", appSubnet);
+    if (overlap) ctx.addIssue({ code: "custom", path: ["network", "dataSubnet"], message: overlap });
+  }
   // Nodes take an address on both networks, so the smaller subnet bounds the node count.
-  for (const [key, subnet, cidr] of [["appSubnet", appSubnet, app], ["dataSubnet", dataSubnet, data]] as const) {
-    if (!cidr || nodes.length <= nodeCapacity(subnet!)) continue;
-    ctx.addIssue({
-      code: "custom",
-      path: ["creatio", "nodes"],
-      message: `${nodes.length} nodes do not fit in network.${key} ${subnet} (room for ${nodeCapacity(subnet!)}); use a larger subnet`,
-    });
+  for (const [key, subnet] of [["network.appSubnet", appSubnet], ["network.dataSubnet", dataSubnet]] as const) {
+    const capacity = typeof subnet === "string" ? nodeCapacityProblem(key, subnet, nodes.length) : undefined;
+    if (capacity) ctx.addIssue({ code: "custom", path: ["creatio", "nodes"], message: capacity });
   }
 
-  const maxConnections = intOr(at(cfg, "database", "maxConnections"), DEFAULTS.database.maxConnections);
-  const poolSize = intOr(at(cfg, "database", "nodePoolSize"), DEFAULTS.database.nodePoolSize);
-  if (maxConnections !== undefined && poolSize !== undefined && nodes.length > 0) {
-    const budget = connectionBudgetProblem(maxConnections, nodes.length, poolSize);
+  const maxConnections = at(cfg, "database", "maxConnections");
+  const nodePoolSize = at(cfg, "database", "nodePoolSize");
+  if (intOk(maxConnections) && intOk(nodePoolSize) && nodes.length > 0) {
+    const budget = connectionBudgetProblem({ maxConnections, nodePoolSize }, nodes.length * POSTGRES.poolsPerNode);
     if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
   }
 }
 
-/** A validated environment, every default applied. */
+/** A validated environment: what the user wrote, defaults not applied (the constructs apply them). */
 export type FarmConfig = z.output<typeof farmConfigSchema>;
 /** What a user may write. */
 export type FarmConfigInput = z.input<typeof farmConfigSchema>;

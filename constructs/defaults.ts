@@ -92,3 +92,16 @@ export const CONTAINER = {
   postgresPort: 5432,
   farmDir: "/opt/creatio-farm",
 } as const;
+
+/**
+ * `given` with every missing key taken from `defaults`. A key given as `undefined` counts as missing (a spread
+ * would let it overwrite the default).
+ */
+export function withDefaults<T extends object>(defaults: T, given: { readonly [K in keyof T]?: T[K] } | undefined): T {
+  const out = { ...defaults };
+  for (const key of Object.keys(given ?? {}) as (keyof T)[]) {
+    const value = given![key];
+    if (value !== undefined) out[key] = value as T[keyof T];
+  }
+  return out;
+}

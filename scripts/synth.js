@@ -6,7 +6,7 @@ const path = require("path");
 
 const ROOT = path.join(__dirname, "..");
 const STAMP = path.join(ROOT, "dist", ".build-stamp");
-const SOURCES = ["main.ts", "constructs", "config", "scripts", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
+const SOURCES = ["main.ts", "app", "constructs", "config", "scripts", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
 
 /** What the build compiles or copies; environment files (config/*.yaml) are read at run time, not built. */
 const BUILT = /\.(ts|hbs|awk|sh|json)$/;

@@ -12,7 +12,6 @@ const certificate = selfSignedCertificate(workDir).pem;
 
 function model(overrides: Partial<HaproxyModel> = {}): HaproxyModel {
   return {
-    environment: "dev",
     maxConnections: 4096,
     runtimeSocket: "/var/lib/haproxy/admin.sock",
     httpBind: ":8080",

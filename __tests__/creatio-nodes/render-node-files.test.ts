@@ -3,13 +3,15 @@ import * as path from "path";
 import { renderConnectionStrings, ConnectionStringsModel } from "../../constructs/creatio-nodes/render-connection-strings";
 import { renderAppsettingsOverlay } from "../../constructs/creatio-nodes/render-appsettings-overlay";
 import { renderNodeDockerfile } from "../../constructs/creatio-nodes/render-node-dockerfile";
+import { DatabaseEndpoint, POSTGRES } from "../../constructs/database/database-endpoint";
+import { RedisEndpoint } from "../../constructs/redis/redis-client";
 import { tempDir } from "../support/farm";
 import { requireProgram, run } from "../support/programs";
 
+const ENDPOINT = { host: "postgres", port: 5432, database: "creatio", user: "creatio", password: "p<&>\"'w" };
 const MODEL: ConnectionStringsModel = {
-  environment: "dev",
-  database: { host: "postgres", port: 5432, name: "creatio", user: "creatio", password: "p<&>\"'w", maxPoolSize: 245 },
-  redis: { host: "redis", port: 6379, db: 3 },
+  database: new DatabaseEndpoint(POSTGRES, ENDPOINT, 245).connectionStrings(),
+  redis: new RedisEndpoint("redis", 6379, 3).connectionString(),
 };
 
 function xpath(xml: string, expr: string): string {
@@ -26,7 +28,7 @@ function xpath(xml: string, expr: string): string {
   }
 }
 
-describe("renderConnectionStrings", () => {
+describe("renderConnectionStrings with the PostgreSQL engine's endpoint", () => {
   test("well-formed XML (xmllint) whose values survive escaping exactly", () => {
     // GIVEN a password with every XML-special character
     const xml = renderConnectionStrings(MODEL);
@@ -47,10 +49,19 @@ describe("renderConnectionStrings", () => {
     expect(xpath(xml, "count(/connectionStrings/add)")).toBe("4");
   });
 
-  test("a value that would change the meaning of the connection string is refused", () => {
-    expect(() => renderConnectionStrings({ ...MODEL, database: { ...MODEL.database, user: "x;Pooling=false" } })).toThrow(
-      "database user must not contain ';' or '='",
-    );
+  test("a value that would change the meaning of the connection string is refused by the endpoint", () => {
+    expect(() => new DatabaseEndpoint(POSTGRES, { ...ENDPOINT, user: "x;Pooling=false" }, 245)).toThrow("database user must not contain ';' or '='");
+  });
+
+  test("another engine is a strategy: its own strings, written by the same renderer", () => {
+    const other = { name: "other", poolsPerNode: 1, connectionStrings: () => [{ name: "db", value: "Data Source=x" }] };
+    const xml = renderConnectionStrings({ ...MODEL, database: new DatabaseEndpoint(other, ENDPOINT, 5).connectionStrings() });
+    expect(xpath(xml, "string(//add[@name='db']/@connectionString)")).toBe("Data Source=x");
+    expect(xpath(xml, "count(/connectionStrings/add)")).toBe("3");
+  });
+
+  test("a connection string name given twice is refused", () => {
+    expect(() => renderConnectionStrings({ ...MODEL, database: [...MODEL.database, { name: "redis", value: "x" }] })).toThrow('connection string "redis" is defined twice');
   });
 });
 

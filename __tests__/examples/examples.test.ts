@@ -1,15 +1,20 @@
 /**
- * The example environments in config/: one snapshot per stack and one per rendered file, and every rendered file
- * checked by the real program that reads it (haproxy, xmllint, sh, JSON.parse).
+ * The example environments in config/: one snapshot per stack and one per file rendered from the environment, and
+ * every provisioned file checked by the real program that reads its format. The file model says the format, so a
+ * new kind of file gets its check by adding a format here, not by matching file names.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
+import { IConstruct } from "constructs";
 import { environmentFiles, loadEnvironments } from "../../config/load";
-import { CreatioFarmStack } from "../../constructs/farm-stack";
-import { synthFarm } from "../../main";
+import { CreatioFarmStack } from "../../app/farm-stack";
+import { BuiltImage } from "../../constructs/lib/built-image";
+import { FarmContainer } from "../../constructs/lib/farm-container";
+import { FileFormat, RenderedFile } from "../../constructs/lib/provisioned-file";
+import { toReviewText } from "../../constructs/lib/secret-text";
 import { STATS_TEST_HASH } from "../support/hashes";
-import { readTree, REPO, tempDir } from "../support/farm";
+import { REPO, tempDir } from "../support/farm";
 import { requireProgram, run } from "../support/programs";
 import { selfSignedCertificate } from "../support/self-signed";
 
@@ -18,29 +23,10 @@ if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
 const environments = loaded.environments;
 
 const workDir = tempDir("examples");
-const outdir = path.join(workDir, "cdktf.out");
-const synth = synthFarm({ configDir: path.join(REPO, "config"), outdir });
-if (!synth.ok) throw new Error(synth.errors.join("\n"));
-const tree = readTree(outdir);
 const certificate = selfSignedCertificate(workDir).pem;
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-/**
- * Rendered files of one environment: what is provisioned into containers (`<container>/<path in container>`) and
- * the build contexts of the images the stack builds (`images/<image>/<path>`).
- */
-function renderedFiles(env: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [p, content] of Object.entries(tree)) {
-    if (p.startsWith(`stacks/${env}/files/`)) out[p.slice(`stacks/${env}/files/`.length)] = content;
-    else if (p.startsWith(`stacks/${env}/images/`)) out[p.slice(`stacks/${env}/`.length)] = content;
-  }
-  return out;
-}
-
-/** Files copied as they are from the product's assets, not rendered from the environment: no snapshot of those. */
-const STATIC_ASSET = /\.(awk|sh)$/;
-
+/** Runs a program on the content written to a temp file. */
 function checkWith(program: string, pkg: string, args: (file: string) => string[], content: string) {
   const bin = requireProgram(program, pkg);
   const dir = tempDir("check");
@@ -53,53 +39,73 @@ function checkWith(program: string, pkg: string, args: (file: string) => string[
   }
 }
 
-test("the examples are dev and prod", () => {
-  expect(environments.map((e) => e.name)).toEqual(["dev", "prod"]);
-});
+type Check = ((content: string) => void) | { readonly checkedBy: string };
 
-describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (name, env) => {
-  test("stack snapshot", () => {
-    const stack = new CreatioFarmStack(Testing.app(), name, env.config);
-    expect(Testing.synth(stack, true)).toMatchSnapshot();
-  });
-
-  const files = renderedFiles(name);
-
-  test("rendered files: one per provisioned file of every container, and each built image's context", () => {
-    const tf = JSON.parse(tree[`stacks/${name}/cdk.tf.json`]);
-    const uploads = Object.values<any>(tf.resource.docker_container).flatMap((c) => (c.upload ?? []).map((u: any) => `${c.name}${u.file}`));
-    expect(Object.keys(files).filter((f) => !f.startsWith("images/")).sort()).toEqual(uploads.sort());
-    const contexts = Object.values<any>(tf.resource.docker_image).filter((i) => i.build).map((i) => `${i.build.context}/Dockerfile`);
-    expect(contexts.length).toBeGreaterThan(0);
-    for (const dockerfile of contexts) expect(Object.keys(files)).toContain(dockerfile);
-  });
-
-  test.each(Object.keys(files).filter((f) => !STATIC_ASSET.test(f)))("%s matches its snapshot", (file) => {
-    expect(files[file]).toMatchSnapshot();
-  });
-
-  test.each(Object.keys(files).filter((f) => f.endsWith("haproxy.cfg")))("%s passes haproxy -dW -c", (file) => {
+/** The real program for each format, or where else the format is proven. */
+const CHECKS: Readonly<Record<FileFormat, Check>> = {
+  haproxy: (content) => {
     // The real certificate and the generated hash exist only on the Docker host: stand-ins of the same form.
-    const cfg = files[file]
+    const cfg = content
       .replace("[secret:stats-password-hash]", STATS_TEST_HASH)
       .replace(/ crt \/usr\/local\/etc\/haproxy\/certs\/\S+\.pem /g, ` crt ${certificate} `);
-    const result = checkWith("haproxy", "haproxy", (f) => ["-dW", "-c", "-f", f], cfg);
-    expect(result.output).toContain("Configuration file is valid");
-  });
-
-  test.each(Object.keys(files).filter((f) => f.endsWith(".config")))("%s is well-formed XML (xmllint)", (file) => {
-    const result = checkWith("xmllint", "libxml2-utils", (f) => ["--noout", f], files[file]);
+    expect(checkWith("haproxy", "haproxy", (f) => ["-dW", "-c", "-f", f], cfg).output).toContain("Configuration file is valid");
+  },
+  nginx: (content) => {
+    const result = checkWith("nginx", "nginx", (f) => ["-t", "-q", "-c", f], content);
+    expect(result.status).toBe(0);
+  },
+  xml: (content) => {
+    const result = checkWith("xmllint", "libxml2-utils", (f) => ["--noout", f], content);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-  });
-
-  test.each(Object.keys(files).filter((f) => f.endsWith(".json")))("%s is JSON", (file) => {
-    expect(() => JSON.parse(files[file])).not.toThrow();
-  });
-
-  test.each(Object.keys(files).filter((f) => f.endsWith(".sh")))("%s passes sh -n", (file) => {
-    const result = checkWith("sh", "dash", (f) => ["-n", f], files[file]);
+  },
+  json: (content) => expect(() => JSON.parse(content)).not.toThrow(),
+  sh: (content) => {
+    const result = checkWith("sh", "dash", (f) => ["-n", f], content);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
+  },
+  awk: { checkedBy: "__tests__/creatio-nodes/patch-*.test.ts run it under mawk, gawk and busybox awk" },
+  sql: { checkedBy: "the live tier runs it on a real PostgreSQL (__tests__/live/postgres-bootstrap.live.test.ts)" },
+  redis: { checkedBy: "the live tier loads it into a real redis-server (__tests__/live/redis-conf.live.test.ts)" },
+  dockerfile: { checkedBy: "the Docker tier builds it (npm run test:docker)" },
+  text: { checkedBy: "no program reads it" },
+};
+
+/** Every file an environment provisions, as reviewers read it: `<container><path>` and `images/<context>/<path>`. */
+function provisionedFiles(root: IConstruct): Array<{ key: string; file: RenderedFile }> {
+  return root.node.findAll().flatMap((c) => {
+    if (c instanceof FarmContainer) return c.renderedFiles().map((file) => ({ key: `${c.name}${file.path}`, file }));
+    if (c instanceof BuiltImage) return c.contextFiles().map((file) => ({ key: `${c.contextDir}/${file.path}`, file }));
+    return [];
+  });
+}
+
+describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (name, env) => {
+  const stack = new CreatioFarmStack(Testing.app(), name, env.config);
+  const json = Testing.synth(stack, true);
+  const files = provisionedFiles(stack);
+
+  test("stack snapshot", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  test("the model's files are the containers' uploads and the images' build contexts", () => {
+    const tf = JSON.parse(json);
+    const uploads = Object.values<any>(tf.resource.docker_container).flatMap((c) => (c.upload ?? []).map((u: any) => `${c.name}${u.file}`));
+    expect(files.filter((f) => !f.key.startsWith("images/")).map((f) => f.key).sort()).toEqual(uploads.sort());
+    const contexts = Object.values<any>(tf.resource.docker_image).filter((i) => i.build).map((i) => `${i.build.context}/Dockerfile`);
+    expect(contexts.length).toBeGreaterThan(0);
+    for (const dockerfile of contexts) expect(files.map((f) => f.key)).toContain(dockerfile);
+  });
+
+  test.each(files.filter((f) => f.file.generated).map((f) => [f.key, f] as const))("%s matches its snapshot", (_, { file }) => {
+    expect(toReviewText(file.content)).toMatchSnapshot();
+  });
+
+  test.each(files.map((f) => [f.key, f.file.format, f] as const))("%s (%s) passes its format's check", (_, format, { file }) => {
+    const check = CHECKS[format];
+    if (typeof check === "function") check(toReviewText(file.content));
+    else expect(check.checkedBy).not.toBe("");
   });
 });

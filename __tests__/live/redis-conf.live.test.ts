@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-redis-"));
   port = await freePort();
   const conf = path.join(dir, "redis.conf");
-  fs.writeFileSync(conf, renderRedisConf({ environment: "live", port, dataDir: dir, maxMemoryMb: 16 }));
+  fs.writeFileSync(conf, renderRedisConf({ port, dataDir: dir, maxMemoryMb: 16 }));
   // Only the bind address is overridden (the container listens on its network, the test on loopback).
   server = spawn("redis-server", [conf, "--bind", "127.0.0.1", "--daemonize", "no"], { stdio: ["ignore", "pipe", "pipe"] });
   server.stdout!.on("data", (d) => (log += d));

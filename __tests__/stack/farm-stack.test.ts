@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Container } from "@cdktf/provider-docker/lib/container";
-import { CreatioFarmStack } from "../../constructs/farm-stack";
+import { CreatioFarmStack } from "../../app/farm-stack";
 import { HaproxyBalancer } from "../../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
 import { FarmNetwork } from "../../constructs/networks/farm-network";
@@ -289,20 +289,20 @@ describe("relationship methods and construct validation", () => {
     const { stack, secrets, network } = bareNodes();
     expect(
       () => new HaproxyBalancer(stack, "lb", { environment: "s", image: "haproxy:2.8", network, secrets, httpPort: 9000 }),
-    ).toThrow("[s/lb] HTTP and stats cannot both be published on host port 9000");
+    ).toThrow("[s/lb] stats.port: host port 9000 is already published by httpPort");
     const tls = { certificate: "/etc/tls/crm.pem" };
     expect(
       () => new HaproxyBalancer(stack, "lb2", { environment: "s", image: "haproxy:2.8", network, secrets, tls: { ...tls, port: 80 } }),
-    ).toThrow("[s/lb2] HTTP and HTTPS cannot both be published on host port 80");
+    ).toThrow("[s/lb2] tls.port: host port 80 is already published by httpPort");
     expect(
       () => new HaproxyBalancer(stack, "lb3", { environment: "s", image: "haproxy:2.8", network, secrets, tls: { certificate: "crm.pem" } }),
     ).toThrow('[s/lb3] tls.certificate: expected an absolute path on the Docker host to a .pem file');
     expect(
       () => new HaproxyBalancer(stack, "lb4", { environment: "s", image: "haproxy:2.8", network, secrets, stats: { uri: "/m", metricsPath: "/m" } }),
-    ).toThrow("[s/lb4] the metrics path and the stats page cannot share /m");
+    ).toThrow("[s/lb4] stats.metricsPath: expected a path other than stats.uri: the metrics endpoint would hide the stats page");
     expect(
       () => new CreatioNodeSet(stack, "dup", { environment: "s", image: "c:1", nodes: [{ name: "a" }, { name: "a" }], secrets }),
-    ).toThrow('[s/dup] node name "a" is used twice');
+    ).toThrow('[s/dup] duplicate node name "a" (already used by nodes[0].name)');
   });
 
   test("a database too small for the node set says what max_connections it needs", () => {
@@ -310,6 +310,6 @@ describe("relationship methods and construct validation", () => {
     const app = Testing.app();
     expect(
       () => new CreatioFarmStack(app, "x", { ...cfg, database: { ...cfg.database, maxConnections: 20 } }),
-    ).toThrow("[x/database] max_connections 20 cannot serve 2 nodes × 2 pools × 50 + 10 reserved = 210 connections");
+    ).toThrow("[x/database] max_connections 20 cannot serve 4 connection pools × 50 + 10 reserved = 210 connections");
   });
 });

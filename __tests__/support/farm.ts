@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { farmConfigSchema, FarmConfig, FarmConfigInput } from "../../config/schema";
-import { CreatioFarmStack } from "../../constructs/farm-stack";
+import { CreatioFarmStack } from "../../app/farm-stack";
 
 export const REPO = path.resolve(__dirname, "../..");
 

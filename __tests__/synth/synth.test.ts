@@ -219,7 +219,7 @@ describe("bad input", () => {
     const file = path.join(p.configDir, "dev.yaml");
     expect(code).toBe(1);
     expect(err).toEqual([
-      `${file}:6 creatio.nodez: unknown key; expected one of: image, tenantId, httpPort, appDir, quartz, nodes`,
+      `${file}:6 creatio.nodez: unknown key; expected one of: image, tenantId, httpPort, appDir, nodes`,
       `${file}:9 creatio.nodes[1].weight: expected an integer 1..256, got "heavy"`,
       `synth: 2 problem(s); nothing was written to ${p.outdir}/`,
     ]);

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { Construct } from "constructs";
-import { CONTAINER, DEFAULTS } from "../defaults";
+import { CONTAINER, DEFAULTS, withDefaults } from "../defaults";
 import { FarmContainer } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
@@ -9,9 +9,10 @@ import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { IPV4_ADDRESS } from "../networks/ipv4";
 import { FarmSecrets } from "../secrets/farm-secrets";
-import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
+import { BackendServer, IBalancerBackend } from "./balancer-backend";
 import { certificatePathProblem } from "./certificate-path";
 import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg } from "./render-haproxy-cfg";
+import { metricsPathProblem, portClashes } from "./rules";
 
 /** Inside the official image the config lives here and the default command reads it. */
 const CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
@@ -60,13 +61,19 @@ export interface HaproxyBalancerProps {
   /** @default - path /api/HealthCheck/Ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 5000 ms */
   readonly healthCheck?: Partial<HaproxyHealthCheck>;
   /** @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin, metrics on /metrics */
-  readonly stats?: {
-    readonly port?: number;
-    readonly uri?: string;
-    readonly user?: string;
-    readonly bindAddress?: string;
-    readonly metricsPath?: string;
-  };
+  readonly stats?: Partial<StatsSettings>;
+}
+
+export interface StatsSettings {
+  /** Host port of the stats page. */
+  readonly port: number;
+  readonly uri: string;
+  /** Stats user; its password is generated. */
+  readonly user: string;
+  /** Host address the stats port is published on. */
+  readonly bindAddress: string;
+  /** Prometheus endpoint on the stats port, answered without credentials. */
+  readonly metricsPath: string;
 }
 
 export interface BackendOptions {
@@ -87,7 +94,8 @@ export interface BackendOptions {
 }
 
 interface Backend {
-  readonly nodes: CreatioNodeSet;
+  readonly backend: IBalancerBackend;
+  readonly servers: readonly BackendServer[];
   readonly name: string;
   readonly listenPort?: number;
   readonly trustForwardedFrom: readonly string[];
@@ -108,6 +116,12 @@ export class HaproxyBalancer extends Construct {
   public readonly container: FarmContainer;
   /** The balancer's address on the app network: what the nodes trust as their proxy. */
   public readonly address: string;
+  /** Where clients reach the farm: HTTPS when TLS is on. */
+  public readonly url: string;
+  /** The stats page and the Prometheus endpoint, on the stats port. */
+  public readonly statsUrl: string;
+  public readonly metricsUrl: string;
+  public readonly statsUser: string;
   private readonly backends: Backend[] = [];
   private readonly network: FarmNetwork;
 
@@ -117,23 +131,15 @@ export class HaproxyBalancer extends Construct {
     const httpPort = props.httpPort ?? DEFAULTS.balancer.httpPort;
     const bindAddress = props.bindAddress ?? DEFAULTS.balancer.bindAddress;
     const maxConnections = props.maxConnections ?? DEFAULTS.balancer.maxConnections;
-    const healthCheck = { ...DEFAULTS.balancer.healthCheck, ...props.healthCheck };
-    const stats = { ...DEFAULTS.balancer.stats, ...props.stats };
-    const timeouts = { ...DEFAULTS.balancer.timeouts, ...props.timeouts };
-    const tls = props.tls && { ...DEFAULTS.balancer.tls, ...props.tls };
+    const healthCheck = withDefaults<HaproxyHealthCheck>(DEFAULTS.balancer.healthCheck, props.healthCheck);
+    const stats = withDefaults<StatsSettings>(DEFAULTS.balancer.stats, props.stats);
+    const timeouts = withDefaults<Required<HaproxyTimeoutProps>>(DEFAULTS.balancer.timeouts, props.timeouts);
+    const tls = props.tls && withDefaults<Required<HaproxyTlsProps>>({ ...DEFAULTS.balancer.tls, certificate: props.tls.certificate }, props.tls);
 
-    const published = [
-      ["HTTP", httpPort],
-      ["stats", stats.port],
-      ...(tls ? [["HTTPS", tls.port] as const] : []),
-    ] as const;
-    published.forEach(([what, port], i) => {
-      const clash = published.slice(0, i).find(([, p]) => p === port);
-      if (clash) throw new FarmValidationError(`${clash[0]} and ${what} cannot both be published on host port ${port}`, this);
-    });
-    if (stats.metricsPath === stats.uri) {
-      throw new FarmValidationError(`the metrics path and the stats page cannot share ${stats.uri}`, this);
-    }
+    const [clash] = portClashes(props);
+    if (clash) throw new FarmValidationError(`${clash.key}: ${clash.message}`, this);
+    const metricsProblem = metricsPathProblem(props.stats);
+    if (metricsProblem) throw new FarmValidationError(`stats.metricsPath: ${metricsProblem}`, this);
     const certificateProblem = tls && certificatePathProblem(tls.certificate);
     if (certificateProblem) throw new FarmValidationError(`tls.certificate: ${certificateProblem}, got "${tls!.certificate}"`, this);
 
@@ -158,10 +164,16 @@ export class HaproxyBalancer extends Construct {
       stopSignal: "SIGUSR1",
     });
     this.address = this.container.attach(props.network, OFFSETS.balancer);
+    const host = bindAddress === "0.0.0.0" ? "localhost" : bindAddress;
+    this.url = tls ? `https://${host}:${tls.port}/` : `http://${host}:${httpPort}/`;
+    this.statsUrl = `http://${stats.bindAddress}:${stats.port}${stats.uri}`;
+    this.metricsUrl = `http://${stats.bindAddress}:${stats.port}${stats.metricsPath}`;
+    this.statsUser = stats.user;
 
-    this.container.addFile(CONFIG_PATH, () =>
-      renderHaproxyCfg({
-        environment: props.environment,
+    this.container.addFile({
+      path: CONFIG_PATH,
+      format: "haproxy",
+      render: () => renderHaproxyCfg({
         maxConnections,
         runtimeSocket: CONTAINER.haproxyRuntimeSocket,
         httpBind: `:${CONTAINER.haproxyHttpPort}`,
@@ -188,7 +200,7 @@ export class HaproxyBalancer extends Construct {
           rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
         },
       }),
-    );
+    });
 
     this.node.addValidation({
       validate: () => {
@@ -202,30 +214,24 @@ export class HaproxyBalancer extends Construct {
   }
 
   /**
-   * Puts a node set behind the balancer: attaches the nodes to the balancer's network, adds one server per node
-   * with the node's weight, and makes every node trust this balancer's address for X-Forwarded-For.
+   * Puts a backend (a node set) behind the balancer: attaches it to the balancer's network, adds one server per
+   * member with its weight, and makes it trust this balancer's address for X-Forwarded-For.
    *
    * The first call without `listenPort` makes the public backend; a second node set (the portal's) takes a
    * `listenPort` of its own, with health checks, retries and timeouts like the first.
    */
-  public addBackend(nodes: CreatioNodeSet, options: BackendOptions = {}): void {
-    const backend: Backend = {
-      nodes,
-      name: options.name ?? "creatio",
-      listenPort: options.listenPort,
-      trustForwardedFrom: [...(options.trustForwardedFrom ?? [])],
-    };
-    this.checkBackend(backend);
-    nodes.attachTo(this.network);
-    nodes.trustProxy(this.address);
-    this.backends.push(backend);
+  public addBackend(backend: IBalancerBackend, options: BackendOptions = {}): void {
+    const name = options.name ?? "creatio";
+    const draft = { backend, name, listenPort: options.listenPort, trustForwardedFrom: [...(options.trustForwardedFrom ?? [])] };
+    this.checkBackend(draft);
+    this.backends.push({ ...draft, servers: backend._connectBalancer(this.network, this.address) });
   }
 
-  private checkBackend(b: Backend): void {
+  private checkBackend(b: Omit<Backend, "servers">): void {
     const fail = (message: string) => {
       throw new FarmValidationError(message, this);
     };
-    if (this.backends.some((x) => x.nodes === b.nodes)) fail(`${b.nodes.node.path} is already a backend of this balancer`);
+    if (this.backends.some((x) => x.backend === b.backend)) fail(`${b.backend.node.path} is already a backend of this balancer`);
     if (!BACKEND_NAME.test(b.name)) fail(`backend name must be lowercase letters, digits and '-', got "${b.name}"`);
     if (this.backends.some((x) => x.name === b.name)) fail(`a backend named "${b.name}" already exists`);
     if (b.listenPort === undefined) {
@@ -247,12 +253,7 @@ export class HaproxyBalancer extends Construct {
   private renderBackend(b: Backend): HaproxyBackend {
     return {
       name: b.name,
-      servers: b.nodes.members.map((m) => ({
-        name: m.name,
-        address: m.container.addressOn(this.network)!,
-        port: b.nodes.httpPort,
-        weight: m.weight,
-      })),
+      servers: b.servers,
       listen: b.listenPort === undefined ? undefined : { bind: `:${b.listenPort}`, trustForwardedFrom: b.trustForwardedFrom },
     };
   }

@@ -62,8 +62,6 @@ export interface HaproxyTls {
 }
 
 export interface HaproxyModel {
-  /** Environment name, for the header comment. */
-  readonly environment: string;
   readonly maxConnections: number;
   /** Unix socket of the runtime API (admin level, mode 600). */
   readonly runtimeSocket: string;
@@ -153,7 +151,6 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
   const hc = model.healthCheck;
   const d = haproxyDuration;
   return render({
-    environment: model.environment,
     maxConnections: model.maxConnections,
     runtimeSocket: model.runtimeSocket,
     tls: model.tls ? TLS : null,

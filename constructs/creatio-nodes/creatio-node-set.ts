@@ -7,12 +7,18 @@ import { BuiltImage } from "../lib/built-image";
 import { FarmContainer } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
+import { BackendServer, IBalancerBackend } from "../balancer/balancer-backend";
+import { IDatabaseClient } from "../database/database-client";
+import { DatabaseEndpoint } from "../database/database-endpoint";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
+import { nodeCapacityProblem } from "../networks/rules";
+import { IRedisClient, RedisEndpoint } from "../redis/redis-client";
 import { FarmSecrets } from "../secrets/farm-secrets";
-import { DatabaseEndpoint, RedisEndpoint, renderConnectionStrings } from "./render-connection-strings";
+import { renderConnectionStrings } from "./render-connection-strings";
 import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
 import { NodeDockerfileModel, renderNodeDockerfile } from "./render-node-dockerfile";
+import { duplicateNodeNames } from "./rules";
 
 const ASSETS = path.join(__dirname, "assets");
 /** The key directory's name under the application root: what Creatio ships as DataProtection.KeysDirectory. */
@@ -66,24 +72,24 @@ export interface CreatioNode {
  * Creatio's `configureWebFarmMode` (TenantId, Redis-backed stores, a new key ring), then the farm's patch step
  * (Quartz clustering in every scheduler block, TenantId, DataProtection, ForwardedHeaders), and checks the result.
  * Every node runs that image, re-runs the patch step at start (a no-op unless something changed the files), and
- * mounts the set's key volume at the key directory: Docker fills the empty volume from the image once, so all
- * nodes start from the same key ring, and it outlives any node. Nodes differ only in name, address and weight;
- * each gets its ConnectionStrings.config (it holds the generated database password) as a provisioned file.
+ * mounts the set's key volume at the key directory: an empty volume is seeded from the image, so all nodes start
+ * from the same key ring, and it outlives any node. Nodes differ only in name, address and weight; each gets its
+ * ConnectionStrings.config (it holds the generated database password) as a provisioned file.
  *
- * The set is wired by the components it talks to: `balancer.addBackend(nodes)`, `redis.allowFrom(nodes)`,
- * `database.allowFrom(nodes)`. Synth fails with the construct path if one of them is missing.
+ * The set is a balancer backend, a database client and a Redis client: it is wired by the components it talks
+ * to, `balancer.addBackend(nodes)`, `redis.allowFrom(nodes)`, `database.allowFrom(nodes)`, each attaching the
+ * network. Synth fails with the construct path if one of them is missing.
  *
  * @example
  * const nodes = new CreatioNodeSet(stack, "creatio", { environment: "dev", image: "registry.example.com/creatio-net8:8.3.1",
  *   nodes: [{ name: "node-1", weight: 2 }, { name: "node-2" }], secrets });
  */
-export class CreatioNodeSet extends Construct {
+export class CreatioNodeSet extends Construct implements IBalancerBackend, IDatabaseClient, IRedisClient {
   public readonly members: readonly CreatioNode[];
   public readonly httpPort: number;
   public readonly appDir: string;
   /** The image every node runs, built from `image`. */
   public readonly nodeImage: BuiltImage;
-  private readonly environment: string;
   private readonly firstAddressOffset: number;
   private readonly trustedProxies = new Set<string>();
   private redis?: RedisEndpoint;
@@ -91,19 +97,16 @@ export class CreatioNodeSet extends Construct {
 
   constructor(scope: Construct, id: string, props: CreatioNodeSetProps) {
     super(scope, id);
-    this.environment = props.environment;
     this.httpPort = props.httpPort ?? DEFAULTS.creatio.httpPort;
     this.appDir = props.appDir ?? DEFAULTS.creatio.appDir;
     const tenantId = props.tenantId ?? DEFAULTS.creatio.tenantId;
     const component = props.component ?? "creatio";
     this.firstAddressOffset = props.firstAddressOffset ?? OFFSETS.firstNode;
     if (props.nodes.length === 0) throw new FarmValidationError("a node set needs at least one node", this);
-    const names = props.nodes.map((n) => n.name);
-    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-    if (duplicate) throw new FarmValidationError(`node name "${duplicate}" is used twice`, this);
+    const [duplicate] = duplicateNodeNames(props.nodes.map((n) => n.name), (i) => `nodes[${i}].name`);
+    if (duplicate) throw new FarmValidationError(duplicate.message, this);
     const keysDir = `${this.appDir}/${KEYS_DIR_NAME}`;
-    const dockerfile = {
-      environment: props.environment,
+    const dockerfile: NodeDockerfileModel = {
       component,
       baseImage: props.image,
       appDir: this.appDir,
@@ -117,7 +120,7 @@ export class CreatioNodeSet extends Construct {
       throw new FarmValidationError((e as Error).message, this);
     }
 
-    // One key ring for the whole set, outliving every node: Docker copies the image's ring into it when it is empty.
+    // One key ring for the whole set, outliving every node: seeded from the image's ring when it is empty.
     const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-${component}-data-protection-keys` });
 
     this.nodeImage = new BuiltImage(this, "node-image", {
@@ -140,13 +143,15 @@ export class CreatioNodeSet extends Construct {
           { volumeName: keys.name, containerPath: keysDir },
         ],
       });
-      container.addFile(`${this.appDir}/ConnectionStrings.config`, () =>
-        renderConnectionStrings({
-          environment: this.environment,
-          database: this.required(this.database, "database"),
-          redis: this.required(this.redis, "Redis"),
-        }),
-      );
+      container.addFile({
+        path: `${this.appDir}/ConnectionStrings.config`,
+        format: "xml",
+        render: () =>
+          renderConnectionStrings({
+            database: this.required(this.database, "database").connectionStrings(),
+            redis: this.required(this.redis, "Redis").connectionString(),
+          }),
+      });
       return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };
     });
 
@@ -159,41 +164,60 @@ export class CreatioNodeSet extends Construct {
     });
   }
 
-  /** Attaches every node to `network`, node k at the set's first address offset + k. */
-  public attachTo(network: FarmNetwork): void {
-    for (const m of this.members) m.container.attach(network, this.firstAddressOffset + m.index);
+  /** Connection pools the set opens: one per connection string of the engine, on every node. */
+  public databasePools(poolsPerNode: number): number {
+    return this.members.length * poolsPerNode;
   }
 
-  /** Adds a proxy address the nodes accept X-Forwarded-For from (Creatio's KnownProxiesIP). */
-  public trustProxy(address: string): void {
-    this.trustedProxies.add(address);
+  /** @internal */
+  public _connectBalancer(network: FarmNetwork, proxyAddress: string): readonly BackendServer[] {
+    this.attachTo(network);
+    this.trustedProxies.add(proxyAddress);
+    return this.members.map((m) => ({ name: m.name, address: m.container.addressOn(network)!, port: this.httpPort, weight: m.weight }));
   }
 
-  /** Points every node at the shared Redis. Called by `RedisCache.allowFrom`. */
-  public useRedis(endpoint: RedisEndpoint): void {
+  /** @internal */
+  public _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint): void {
+    if (this.database) throw new FarmValidationError("the nodes already use a database", this);
+    this.attachTo(network);
+    this.database = endpoint;
+  }
+
+  /** @internal */
+  public _connectRedis(network: FarmNetwork, endpoint: RedisEndpoint): void {
     if (this.redis) throw new FarmValidationError("the nodes already use a Redis", this);
+    this.attachTo(network);
     this.redis = endpoint;
   }
 
-  /** Points every node at the shared database. Called by `PostgresDatabase.allowFrom`. */
-  public useDatabase(endpoint: DatabaseEndpoint): void {
-    if (this.database) throw new FarmValidationError("the nodes already use a database", this);
-    this.database = endpoint;
+  /** Attaches every node to `network`, node k at the set's first address offset + k. */
+  private attachTo(network: FarmNetwork): void {
+    const problem = nodeCapacityProblem(network.name, network.subnet, this.firstAddressOffset - OFFSETS.firstNode + this.members.length);
+    if (problem) throw new FarmValidationError(problem, this);
+    for (const m of this.members) m.container.attach(network, this.firstAddressOffset + m.index);
   }
 
   /** The build context of the node image: the Dockerfile and the farm's scripts under their path in the image. */
   private provisionImage(dockerfile: NodeDockerfileModel): void {
     const farm = (file: string) => `${CONTAINER.farmDir.slice(1)}/${file}`;
     const image = this.nodeImage;
-    image.addFile("Dockerfile", () => renderNodeDockerfile(dockerfile));
-    image.addFile(farm("appsettings.farm.json"), () =>
-      renderAppsettingsOverlay({
-        knownProxies: [...this.trustedProxies],
-        dataProtection: { applicationName: DEFAULTS.creatio.dataProtectionApplicationName, keysDirectory: dockerfile.keysDir },
-      }),
-    );
-    for (const script of ["entrypoint.sh", "configure-web-farm.sh"]) image.addFile(farm(script), () => asset(ASSETS, script), { executable: true });
-    for (const program of ["patch-webhost-config.awk", "merge-appsettings.awk"]) image.addFile(farm(program), () => asset(ASSETS, program));
+    image.addFile({ path: "Dockerfile", format: "dockerfile", render: () => renderNodeDockerfile(dockerfile) });
+    image.addFile({
+      path: farm("appsettings.farm.json"),
+      format: "json",
+      render: () =>
+        renderAppsettingsOverlay({
+          knownProxies: [...this.trustedProxies],
+          dataProtection: { applicationName: DEFAULTS.creatio.dataProtectionApplicationName, keysDirectory: dockerfile.keysDir },
+        }),
+    });
+    // The farm's own scripts, as they are: not rendered from the environment, so no generated marker.
+    for (const script of ["entrypoint.sh", "configure-web-farm.sh"]) {
+      image.addFile({ path: farm(script), format: "sh", mode: 0o755, generated: false, render: () => asset(ASSETS, script) });
+    }
+    for (const program of ["patch-webhost-config.awk", "merge-appsettings.awk"]) {
+      image.addFile({ path: farm(program), format: "awk", generated: false, render: () => asset(ASSETS, program) });
+    }
   }
 
   private required<T>(value: T | undefined, what: string): T {

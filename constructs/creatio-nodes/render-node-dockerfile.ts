@@ -3,7 +3,6 @@ import { imagePinProblem } from "../lib/image-ref";
 import { template } from "../lib/template";
 
 export interface NodeDockerfileModel {
-  readonly environment: string;
   /** Node set name, for the header. */
   readonly component: string;
   /** The user's Creatio image, pinned. */

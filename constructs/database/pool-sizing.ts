@@ -6,19 +6,26 @@
  * The pool size is a setting of its own, not derived from the node count: a derived value would change every
  * node's ConnectionStrings.config, and so replace every node at once, whenever a node is added.
  */
-export const ADMIN_RESERVE = 10;
-export const POOLS_PER_NODE = 2;
+import { DEFAULTS } from "../defaults";
 
-export function connectionsNeeded(nodeCount: number, poolSize: number): number {
-  return nodeCount * POOLS_PER_NODE * poolSize + ADMIN_RESERVE;
+export const ADMIN_RESERVE = 10;
+
+export interface ConnectionBudget {
+  readonly maxConnections?: number;
+  readonly nodePoolSize?: number;
 }
 
-/** Why the budget does not hold, or undefined when it does. */
-export function connectionBudgetProblem(maxConnections: number, nodeCount: number, poolSize: number): string | undefined {
-  const needed = connectionsNeeded(nodeCount, poolSize);
+/**
+ * Why max_connections cannot serve `pools` connection pools of the configured size plus the reserve, or undefined
+ * when it can. Defaults are applied here, for the schema and the database alike.
+ */
+export function connectionBudgetProblem(budget: ConnectionBudget, pools: number): string | undefined {
+  const maxConnections = budget.maxConnections ?? DEFAULTS.database.maxConnections;
+  const poolSize = budget.nodePoolSize ?? DEFAULTS.database.nodePoolSize;
+  const needed = pools * poolSize + ADMIN_RESERVE;
   if (needed <= maxConnections) return undefined;
   return (
-    `max_connections ${maxConnections} cannot serve ${nodeCount} nodes × ${POOLS_PER_NODE} pools × ${poolSize} ` +
+    `max_connections ${maxConnections} cannot serve ${pools} connection pools × ${poolSize} ` +
     `+ ${ADMIN_RESERVE} reserved = ${needed} connections; raise it to ${needed} or lower the pool size`
   );
 }

@@ -8,7 +8,8 @@ import { secretPlaceholder } from "../lib/secret-text";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
-import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
+import { IDatabaseClient } from "./database-client";
+import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
 import { connectionBudgetProblem } from "./pool-sizing";
 import { renderBootstrapSql, renderInitScript } from "./render-bootstrap";
 
@@ -42,7 +43,7 @@ export interface PostgresDatabaseProps {
  *
  * @example
  * const db = new PostgresDatabase(stack, "database", { environment: "dev", image: "postgres:16", network: data, secrets });
- * db.allowFrom(nodes);
+ * db.allowFrom(nodes); // any IDatabaseClient
  */
 export class PostgresDatabase extends Construct {
   public readonly container: FarmContainer;
@@ -52,6 +53,7 @@ export class PostgresDatabase extends Construct {
   public readonly maxConnections: number;
   public readonly nodePoolSize: number;
   private readonly network: FarmNetwork;
+  private readonly clients: IDatabaseClient[] = [];
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
@@ -97,27 +99,32 @@ export class PostgresDatabase extends Construct {
       healthcheck: ["pg_isready", "--username=postgres", "--dbname=postgres"],
     });
     this.container.attach(props.network, OFFSETS.database, [HOST_ALIAS]);
-    this.container.addFile(SQL_PATH, () => renderBootstrapSql(model));
-    this.container.addFile("/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh", () => renderInitScript(model), {
-      executable: true,
+    this.container.addFile({ path: SQL_PATH, format: "sql", render: () => renderBootstrapSql(model) });
+    this.container.addFile({
+      path: "/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh",
+      format: "sh",
+      mode: 0o755,
+      render: () => renderInitScript(model),
     });
   }
 
   /**
-   * Lets the nodes use this database: attaches them to the data network and gives them the endpoint. Fails with
-   * the numbers when max_connections cannot hold every node's pools.
+   * Lets a client use this database: attaches it to the data network and gives it the endpoint. Fails with the
+   * numbers when max_connections cannot hold the pools of every client so far.
    */
-  public allowFrom(nodes: CreatioNodeSet): void {
-    const problem = connectionBudgetProblem(this.maxConnections, nodes.members.length, this.nodePoolSize);
+  public allowFrom(client: IDatabaseClient): void {
+    if (this.clients.includes(client)) throw new FarmValidationError(`${client.node.path} is already a client of this database`, this);
+    const pools = [...this.clients, client].reduce((sum, c) => sum + c.databasePools(POSTGRES.poolsPerNode), 0);
+    const problem = connectionBudgetProblem({ maxConnections: this.maxConnections, nodePoolSize: this.nodePoolSize }, pools);
     if (problem) throw new FarmValidationError(problem, this);
-    nodes.attachTo(this.network);
-    nodes.useDatabase({
-      host: HOST_ALIAS,
-      port: CONTAINER.postgresPort,
-      name: this.databaseName,
-      user: this.user,
-      password: secretPlaceholder("database-password"),
-      maxPoolSize: this.nodePoolSize,
-    });
+    this.clients.push(client);
+    client._connectDatabase(
+      this.network,
+      new DatabaseEndpoint(
+        POSTGRES,
+        { host: HOST_ALIAS, port: CONTAINER.postgresPort, database: this.databaseName, user: this.user, password: secretPlaceholder("database-password") },
+        this.nodePoolSize,
+      ),
+    );
   }
 }

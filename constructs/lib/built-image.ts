@@ -8,6 +8,7 @@ import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { FarmValidationError } from "./errors";
 import { byCodeUnit } from "./order";
+import { ProvisionedFileSpec, RenderedFile, renderFile } from "./provisioned-file";
 import { hasSecretPlaceholder } from "./secret-text";
 
 export interface BuiltImageProps {
@@ -25,11 +26,6 @@ export interface BuiltImageProps {
   readonly from: Image;
 }
 
-interface ContextFile {
-  readonly render: () => string;
-  readonly executable: boolean;
-}
-
 /**
  * A Docker image built on the Docker host from a context rendered at synth (a Dockerfile and the files it copies).
  * The context is data: written under `cdktf.out/` for review, built by the Docker provider's `docker_image` with
@@ -43,11 +39,14 @@ interface ContextFile {
  */
 export class BuiltImage extends Construct {
   public readonly resource: Image;
-  private readonly files = new Map<string, ContextFile>();
+  /** The build context's folder, relative to the stack's folder under `cdktf.out/stacks/`. */
+  public readonly contextDir: string;
+  private readonly files = new Map<string, ProvisionedFileSpec>();
+  private rendered?: readonly RenderedFile[];
 
   constructor(scope: Construct, id: string, props: BuiltImageProps) {
     super(scope, id);
-    const contextDir = props.contextDir;
+    const contextDir = (this.contextDir = props.contextDir);
     this.resource = new Image(this, "Default", {
       name: Lazy.stringValue({ produce: () => `${props.repository}:${this.contentHash()}` }),
       // No build cache: a RUN step that generates secrets must run again on every build, never be taken from a
@@ -69,33 +68,37 @@ export class BuiltImage extends Construct {
         this.writeContext(path.join(session.outdir, stackDir, contextDir));
       },
     });
-    this.node.addValidation({ validate: () => (this.files.has("Dockerfile") ? [] : ["the image has no Dockerfile: call addFile(\"Dockerfile\", …)"]) });
+    this.node.addValidation({ validate: () => (this.files.has("Dockerfile") ? [] : ['the image has no Dockerfile: call addFile({ path: "Dockerfile", … })']) });
   }
 
   /** Adds a file to the build context at a relative path; rendered once, at synth. */
-  public addFile(contextPath: string, render: () => string, options: { executable?: boolean } = {}): void {
-    if (path.posix.isAbsolute(contextPath) || contextPath.split("/").some((p) => p === ".." || p === "")) {
-      throw new FarmValidationError(`build context path must be relative and normalized, got "${contextPath}"`, this);
+  public addFile(spec: ProvisionedFileSpec): void {
+    if (this.rendered) throw new FarmValidationError(`"${spec.path}" is added after the build context was rendered (synth)`, this);
+    if (path.posix.isAbsolute(spec.path) || spec.path.split("/").some((p) => p === ".." || p === "")) {
+      throw new FarmValidationError(`build context path must be relative and normalized, got "${spec.path}"`, this);
     }
-    if (this.files.has(contextPath)) throw new FarmValidationError(`"${contextPath}" is already in the build context`, this);
-    this.files.set(contextPath, { render, executable: options.executable ?? false });
+    if (this.files.has(spec.path)) throw new FarmValidationError(`"${spec.path}" is already in the build context`, this);
+    if ((spec.owner ?? "root") !== "root") {
+      throw new FarmValidationError(`"${spec.path}": files are copied into the image owned by root, not ${spec.owner}`, this);
+    }
+    this.files.set(spec.path, spec);
   }
 
-  /** The context as built: every file rendered, sorted by path. */
-  public contextFiles(): Array<{ path: string; content: string; executable: boolean }> {
-    return [...this.files.keys()].sort(byCodeUnit).map((p) => {
-      const entry = this.files.get(p)!;
-      const content = entry.render();
-      if (hasSecretPlaceholder(content)) {
+  /** The context as built: every file rendered once, sorted by path. */
+  public contextFiles(): readonly RenderedFile[] {
+    this.rendered ??= [...this.files.keys()].sort(byCodeUnit).map((p) => {
+      const file = renderFile(this, this.files.get(p)!);
+      if (hasSecretPlaceholder(file.content)) {
         throw new FarmValidationError(`"${p}" holds a secret, and image layers are readable by anyone with the image`, this);
       }
-      return { path: p, content, executable: entry.executable };
+      return file;
     });
+    return this.rendered;
   }
 
   private contentHash(): string {
     const h = crypto.createHash("sha256");
-    for (const f of this.contextFiles()) h.update(`${f.path}\0${f.executable ? "x" : "-"}\0${f.content}\0`);
+    for (const f of this.contextFiles()) h.update(`${f.path}\0${f.mode.toString(8)}\0${f.content}\0`);
     return h.digest("hex").slice(0, 12);
   }
 
@@ -110,7 +113,7 @@ export class BuiltImage extends Construct {
       }
       fs.writeFileSync(target, f.content);
       // COPY keeps these modes in the image: set them whatever the umask, so a non-root Creatio can read the files.
-      fs.chmodSync(target, f.executable ? 0o755 : 0o644);
+      fs.chmodSync(target, f.mode);
     }
   }
 }

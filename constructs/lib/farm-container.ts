@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { Construct } from "constructs";
-import { ISynthesisSession, Lazy, TerraformStack } from "cdktf";
+import { Construct, IConstruct } from "constructs";
+import { DataResource, Fn, ISynthesisSession, Lazy, TerraformStack } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import {
@@ -16,6 +16,7 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { FarmNetwork } from "../networks/farm-network";
 import { FarmValidationError } from "./errors";
 import { byCodeUnit } from "./order";
+import { octal, ProvisionedFileSpec, RenderedFile, renderFile } from "./provisioned-file";
 import { SecretName, toReviewText, toTerraformText } from "./secret-text";
 
 /**
@@ -24,14 +25,23 @@ import { SecretName, toReviewText, toTerraformText } from "./secret-text";
  */
 export type ContainerRole = "edge" | "app" | "data";
 
+/**
+ * How a workload runs. A `service` stays up and Docker restarts it. A `job` runs to its end during the apply, which
+ * waits for it and fails with its name when it exits non-zero; it runs again when its configuration changes, or
+ * on every apply with `runs: "every-apply"`.
+ */
+export type WorkloadKind = { readonly type: "service" } | { readonly type: "job"; readonly runs?: "on-change" | "every-apply" };
+
 export interface FarmContainerProps {
   /** Docker container name; unique per Docker host, so it carries the environment name. */
   readonly name: string;
-  /** The component's image (see `farmImage`). */
+  /** The component's image (see `farmImage`, `BuiltImage`). */
   readonly image: Image;
   readonly role: ContainerRole;
   /** Resolves secret placeholders in files and environment variables to Terraform references. */
   readonly secrets: { reference(name: SecretName): string };
+  /** @default - a service */
+  readonly kind?: WorkloadKind;
   /** @default - the image's entrypoint */
   readonly entrypoint?: string[];
   /** @default - the image's command */
@@ -62,13 +72,26 @@ export interface FarmContainerProps {
   readonly healthcheck?: string[];
 }
 
+/**
+ * What the components of the farm need from a workload: its name and role, its files, its place on networks.
+ * `FarmContainer` is the Docker container behind it; a Swarm service could stand in its place.
+ */
+export interface IWorkload extends IConstruct {
+  readonly name: string;
+  readonly role: ContainerRole;
+  readonly kind: WorkloadKind;
+  /** Provisions a file; before synth only. */
+  addFile(spec: ProvisionedFileSpec): void;
+  /** Attaches the workload to `network` at the address of `offset`; returns that address. Idempotent. */
+  attach(network: FarmNetwork, offset: number, aliases?: readonly string[]): string;
+  /** The workload's address on `network`, if it is attached. */
+  addressOn(network: FarmNetwork): string | undefined;
+  /** Every provisioned file, rendered once, sorted by path. */
+  renderedFiles(): readonly RenderedFile[];
+}
+
 /** json-file logs rotate, so a chatty container cannot fill the Docker host's disk. */
 const LOG_OPTS = { "max-size": "50m", "max-file": "5" };
-
-interface FileEntry {
-  readonly render: () => string;
-  readonly executable: boolean;
-}
 
 interface Attachment {
   readonly network: FarmNetwork;
@@ -81,26 +104,47 @@ interface Attachment {
  *
  * Files and network attachments are added by the relationship methods of the components (`addFile`,
  * `attach`) and produced lazily at synth, sorted, so the container's `upload` and `networks_advanced` blocks
- * (both force replacement when they change) depend only on what was added, never on the order of calls.
- * Each file is also written, as reviewers read it, to `cdktf.out/stacks/<env>/files/<container>/<path>`.
+ * (both force replacement when they change) depend only on what was added, never on the order of calls. Files are
+ * rendered once, at synth; each is also written, as reviewers read it, to
+ * `cdktf.out/stacks/<env>/files/<container>/<path>`.
  */
-export class FarmContainer extends Construct {
+export class FarmContainer extends Construct implements IWorkload {
   public readonly name: string;
   public readonly role: ContainerRole;
+  public readonly kind: WorkloadKind;
   public readonly resource: Container;
-  private readonly files = new Map<string, FileEntry>();
+  private readonly files = new Map<string, ProvisionedFileSpec>();
   private readonly attachments = new Map<string, Attachment>();
   private readonly secrets: FarmContainerProps["secrets"];
+  private rendered?: readonly RenderedFile[];
 
   constructor(scope: Construct, id: string, props: FarmContainerProps) {
     super(scope, id);
     this.name = props.name;
     this.role = props.role;
+    this.kind = props.kind ?? { type: "service" };
     this.secrets = props.secrets;
+    const job = this.kind.type === "job" ? this.kind : undefined;
+    // A job waits here until its container exits; the postcondition turns a non-zero status into a failed apply.
+    const runsEveryApply = job?.runs === "every-apply" ? new DataResource(this, "runs", { triggersReplace: { at: Fn.timestamp() } }) : undefined;
     this.resource = new Container(this, "Default", {
       name: props.name,
       image: props.image.imageId,
-      restart: "unless-stopped",
+      restart: job ? "no" : "unless-stopped",
+      mustRun: job ? false : undefined,
+      attach: job ? true : undefined,
+      logs: job ? true : undefined,
+      lifecycle: job
+        ? {
+            postcondition: [
+              {
+                condition: "${self.exit_code == 0}",
+                errorMessage: `${props.name} exited with a non-zero status: its output is in docker logs ${props.name}`,
+              },
+            ],
+            replaceTriggeredBy: runsEveryApply ? [runsEveryApply] : undefined,
+          }
+        : undefined,
       entrypoint: props.entrypoint,
       command: props.command,
       env: props.env?.map((e) => toTerraformText(e, (n) => this.secrets.reference(n))),
@@ -140,7 +184,7 @@ export class FarmContainer extends Construct {
                 containerUploadToTerraform({
                   file: f.path,
                   content: toTerraformText(f.content, (n) => this.secrets.reference(n)),
-                  executable: f.executable || undefined,
+                  permissions: octal(f.mode),
                 }),
               );
         },
@@ -149,21 +193,21 @@ export class FarmContainer extends Construct {
     addCustomSynthesis(this, { onSynthesize: (session) => this.writeReviewCopies(session) });
   }
 
-  /**
-   * Provisions a file into the container. `render` runs at synth and returns the file's text, which may hold
-   * secret placeholders. A path can be provisioned once.
-   */
-  public addFile(containerPath: string, render: () => string, options: { executable?: boolean } = {}): void {
-    if (!path.posix.isAbsolute(containerPath)) {
-      throw new FarmValidationError(`file path must be absolute inside the container, got "${containerPath}"`, this);
+  /** Provisions a file into the container; its path may be provisioned once, and only before synth. */
+  public addFile(spec: ProvisionedFileSpec): void {
+    if (this.rendered) throw new FarmValidationError(`file "${spec.path}" is added after ${this.name}'s files were rendered (synth)`, this);
+    if (!path.posix.isAbsolute(spec.path)) {
+      throw new FarmValidationError(`file path must be absolute inside the container, got "${spec.path}"`, this);
     }
-    if (this.files.has(containerPath)) {
-      throw new FarmValidationError(`file "${containerPath}" is already provisioned into ${this.name}`, this);
+    if (this.files.has(spec.path)) {
+      throw new FarmValidationError(`file "${spec.path}" is already provisioned into ${this.name}`, this);
     }
-    this.files.set(containerPath, { render, executable: options.executable ?? false });
+    if ((spec.owner ?? "root") !== "root") {
+      throw new FarmValidationError(`file "${spec.path}": the Docker provider uploads files as root, so it cannot be owned by ${spec.owner}`, this);
+    }
+    this.files.set(spec.path, spec);
   }
 
-  /** Attaches the container to `network` at the address of `offset`; returns that address. Idempotent. */
   public attach(network: FarmNetwork, offset: number, aliases: readonly string[] = []): string {
     const address = network.address(offset);
     const existing = this.attachments.get(network.name);
@@ -181,17 +225,14 @@ export class FarmContainer extends Construct {
     return address;
   }
 
-  /** This container's address on `network`, if it is attached. */
   public addressOn(network: FarmNetwork): string | undefined {
     return this.attachments.get(network.name)?.address;
   }
 
-  /** Every provisioned file rendered, sorted by path: `content` may hold secret placeholders. */
-  public renderedFiles(): Array<{ path: string; content: string; executable: boolean }> {
-    return [...this.files.keys()].sort().map((p) => {
-      const entry = this.files.get(p)!;
-      return { path: p, content: entry.render(), executable: entry.executable };
-    });
+  /** Every provisioned file rendered, sorted by path: `content` may hold secret placeholders. Rendered once. */
+  public renderedFiles(): readonly RenderedFile[] {
+    this.rendered ??= [...this.files.keys()].sort(byCodeUnit).map((p) => renderFile(this, this.files.get(p)!));
+    return this.rendered;
   }
 
   private sortedAttachments(): Attachment[] {
@@ -208,7 +249,8 @@ export class FarmContainer extends Construct {
         fs.mkdirSync(dir, { recursive: true });
         created.add(dir);
       }
-      fs.writeFileSync(target, toReviewText(file.content), { mode: file.executable ? 0o755 : 0o644 });
+      fs.writeFileSync(target, toReviewText(file.content));
+      fs.chmodSync(target, file.mode);
     }
   }
 }

@@ -1,4 +1,10 @@
+import { DEFAULTS } from "../defaults";
 import { hostAddress, hostCapacity, parseCidr } from "./ipv4";
+
+/** The farm's two subnets, defaults applied: the app network (balancer ↔ nodes) and the internal data network. */
+export function farmSubnets(s: { readonly appSubnet?: string; readonly dataSubnet?: string } = {}): { appSubnet: string; dataSubnet: string } {
+  return { appSubnet: s.appSubnet ?? DEFAULTS.network.appSubnet, dataSubnet: s.dataSubnet ?? DEFAULTS.network.dataSubnet };
+}
 
 /**
  * Fixed host offsets inside the farm's subnets. Addresses are fixed so that the balancer's address can be

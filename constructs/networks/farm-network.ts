@@ -1,7 +1,9 @@
 import { Construct } from "constructs";
+import { TerraformStack } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { FarmValidationError } from "../lib/errors";
-import { hostAddress } from "./ipv4";
+import { hostAddress, parseCidr } from "./ipv4";
+import { subnetOverlapProblem } from "./rules";
 
 export interface FarmNetworkProps {
   /** Docker network name; unique per Docker host, so it carries the environment name. */
@@ -28,6 +30,15 @@ export class FarmNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: FarmNetworkProps) {
     super(scope, id);
+    if (!parseCidr(props.subnet)) {
+      throw new FarmValidationError(`subnet must be an IPv4 network address with a prefix of /16../28, got "${props.subnet}"`, this);
+    }
+    // One stack's networks share one Docker host: overlapping subnets would be refused, or route to the wrong one.
+    for (const other of TerraformStack.of(this).node.findAll()) {
+      if (!(other instanceof FarmNetwork) || other === this) continue;
+      const problem = subnetOverlapProblem(props.subnet, other.name, other.subnet);
+      if (problem) throw new FarmValidationError(problem, this);
+    }
     this.name = props.name;
     this.subnet = props.subnet;
     this.internal = props.internal ?? false;

@@ -6,7 +6,7 @@ import { farmImage } from "../lib/farm-image";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
-import { CreatioNodeSet } from "../creatio-nodes/creatio-node-set";
+import { IRedisClient, RedisEndpoint } from "./redis-client";
 import { renderRedisConf } from "./render-redis-conf";
 
 const CONF_PATH = "/usr/local/etc/redis/redis.conf";
@@ -34,7 +34,7 @@ export interface RedisCacheProps {
  *
  * @example
  * const redis = new RedisCache(stack, "redis", { environment: "dev", image: "redis:7.2", network: data, secrets });
- * redis.allowFrom(nodes);
+ * redis.allowFrom(nodes); // any IRedisClient
  */
 export class RedisCache extends Construct {
   public readonly container: FarmContainer;
@@ -56,17 +56,16 @@ export class RedisCache extends Construct {
       volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
     });
     this.container.attach(props.network, OFFSETS.redis, [HOST_ALIAS]);
-    this.container.addFile(CONF_PATH, () => renderRedisConf({
-        environment: props.environment,
-        port: CONTAINER.redisPort,
-        dataDir: DATA_DIR,
-        maxMemoryMb: props.maxMemoryMb ?? DEFAULTS.redis.maxMemoryMb,
-      }));
+    const maxMemoryMb = props.maxMemoryMb ?? DEFAULTS.redis.maxMemoryMb;
+    this.container.addFile({
+      path: CONF_PATH,
+      format: "redis",
+      render: () => renderRedisConf({ port: CONTAINER.redisPort, dataDir: DATA_DIR, maxMemoryMb }),
+    });
   }
 
-  /** Lets the nodes use this Redis: attaches them to the data network and gives them the endpoint. */
-  public allowFrom(nodes: CreatioNodeSet): void {
-    nodes.attachTo(this.network);
-    nodes.useRedis({ host: HOST_ALIAS, port: CONTAINER.redisPort, db: this.db });
+  /** Lets a client use this Redis: attaches it to the data network and gives it the endpoint. */
+  public allowFrom(client: IRedisClient): void {
+    client._connectRedis(this.network, new RedisEndpoint(HOST_ALIAS, CONTAINER.redisPort, this.db));
   }
 }

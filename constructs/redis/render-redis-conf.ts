@@ -2,7 +2,6 @@
 import { template } from "../lib/template";
 
 export interface RedisConfModel {
-  readonly environment: string;
   readonly port: number;
   /** Where the append-only file lives; Redis checks it exists when it reads the file. */
   readonly dataDir: string;

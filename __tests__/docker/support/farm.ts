@@ -120,7 +120,7 @@ export async function leftovers(docker: Docker): Promise<string[]> {
 async function removeLeftovers(docker: Docker, log: (line: string) => void): Promise<void> {
   const found = await leftovers(docker);
   if (!found.length) return;
-  log(`removing what an earlier run left: ${found.join(", ")}`);
+  log(`removing ${found.join(", ")}`);
   const ignore404 = (e: { statusCode?: number }) => {
     if (e.statusCode !== 404) throw e;
   };

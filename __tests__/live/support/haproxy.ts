@@ -101,7 +101,7 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
   const servers = (list: readonly LoopbackServer[]) =>
     list.map((s) => ({ name: s.name, address: "127.0.0.1", port: s.port, weight: s.weight ?? 1 }));
   return {
-    environment: "live",
+
     maxConnections: opts.maxConnections ?? 1000,
     runtimeSocket: path.join(socketDir, "admin.sock"),
     httpBind: `127.0.0.1:${opts.httpPort}`,

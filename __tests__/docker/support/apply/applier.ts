@@ -70,7 +70,9 @@ export class Applier {
       for (const [name, config] of Object.entries(byName)) {
         const address = `${type}.${name}`;
         problems.push(...unimplemented(type, config).map((p) => `${p} (${address})`));
-        const refs = references(config, address).map((r) => `${r.type}.${r.name}`);
+        // Lifecycle conditions reference `self` and are evaluated after create (see evaluateCondition).
+        const { lifecycle: _conditions, ...body } = config;
+        const refs = references(body, address).map((r) => `${r.type}.${r.name}`);
         const explicit = ((config.depends_on as string[] | undefined) ?? []).map(String);
         plan.push({ address, type, config, dependsOn: [...new Set([...refs, ...explicit])].sort() });
       }
@@ -169,6 +171,13 @@ export class Applier {
     const ctx: Context = { docker: this.docker, stackDir: this.stackDir };
     const created = await RESOURCE_TYPES[p.type].create(ctx, config);
     this.state[p.address] = { address: p.address, created, config: { ...config, lifecycle: p.config.lifecycle } };
+    // Terraform checks postconditions after the create; a false one fails the apply (the resource stays in state).
+    const lifecycle = (p.config.lifecycle ?? {}) as { postcondition?: Array<{ condition: string; error_message: string }> };
+    for (const post of lifecycle.postcondition ?? []) {
+      if (!evaluateCondition(post.condition, created.attributes, p.address)) {
+        throw new Error(`Resource postcondition failed for ${p.address}: ${post.error_message}`);
+      }
+    }
   }
 
   private async destroyOne(address: string): Promise<void> {
@@ -187,6 +196,17 @@ export class Applier {
     if (value === undefined) throw new Error(`${where}: the attribute ${address}.${ref.attribute} is not implemented by the Docker tier's applier`);
     return value;
   }
+}
+
+/** The condition forms the applier evaluates: `${self.<attribute> == <integer>}`. Anything else is refused by name. */
+const CONDITIONS = /^\$\{self\.([a-z_]+) == (-?\d+)\}$/;
+
+function evaluateCondition(condition: string, attributes: Record<string, string>, where: string): boolean {
+  const m = CONDITIONS.exec(condition);
+  if (!m) throw new Error(`${where}: the condition ${condition} is not implemented by the Docker tier's applier`);
+  const value = attributes[m[1]];
+  if (value === undefined) throw new Error(`${where}: the condition reads self.${m[1]}, which the applier does not set`);
+  return Number(value) === Number(m[2]);
 }
 
 /** Dependency order; among resources whose dependencies are met, address order, so every run is the same. */

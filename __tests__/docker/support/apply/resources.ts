@@ -190,15 +190,23 @@ const dockerContainer: ResourceType = {
         }
       }
       for (const u of blocks(c.upload)) {
-        const archive = pack([{ name: u.file, content: u.content, mode: u.executable ? 0o744 : 0o644, mtime: new Date() }]);
+        // The provider's modes: `permissions` when set (octal text), else 0744 for executable, else 0644.
+        const mode = u.permissions ? parseInt(u.permissions, 8) : u.executable ? 0o744 : 0o644;
+        const archive = pack([{ name: u.file, content: u.content, mode, mtime: new Date() }]);
         await container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/" });
       }
       await container.start();
+      if (c.attach) {
+        // The provider waits until the container is no longer running; it keeps the output as container_logs.
+        await container.wait({ condition: "not-running" });
+      }
       const state = (await container.inspect()).State;
-      if (!state.Running) {
+      if (!state.Running && c.must_run !== false) {
         const logs = (await container.logs({ stdout: true, stderr: true, tail: 40 })).toString("utf8");
         throw new Error(`container ${c.name} exited right after start (exit ${state.ExitCode}); its last output:\n${logs}`);
       }
+      // Read by postconditions (`self.exit_code`), as the provider sets it.
+      if (!state.Running) return { id: container.id, attributes: { id: container.id, name: c.name, exit_code: String(state.ExitCode) } as Record<string, string> };
     } catch (e) {
       await container.remove({ force: true, v: true }).catch(() => {});
       throw e;

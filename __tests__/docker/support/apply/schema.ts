@@ -49,13 +49,22 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
     ulimit: block({ name: "string", soft: "number", hard: "number" }),
     healthcheck: block({ test: ["string"], interval: "string", timeout: "string", start_period: "string", retries: "number" }),
     networks_advanced: block({ name: "string", ipv4_address: "string", aliases: ["string"] }),
-    upload: block({ file: "string", content: "string", executable: "bool" }),
+    upload: block({ file: "string", content: "string", executable: "bool", permissions: "string" }),
+    // A one-shot job: the apply waits for it (attach), it may stop (must_run false), its output is kept (logs).
+    must_run: "bool",
+    attach: "bool",
+    logs: "bool",
   },
 };
 
 /** Meta-arguments every resource may carry. */
 const META = new Set(["//", "depends_on", "lifecycle"]);
-const LIFECYCLE: Shape = { prevent_destroy: "bool", create_before_destroy: "bool" };
+const LIFECYCLE: Shape = {
+  prevent_destroy: "bool",
+  create_before_destroy: "bool",
+  // Checked after create; only the forms listed in applier.ts's CONDITIONS are implemented.
+  postcondition: block({ condition: "string", error_message: "string" }),
+};
 
 /** Every problem with one resource's configuration, each naming the attribute path. */
 export function unimplemented(type: string, config: Record<string, unknown>): string[] {

@@ -1,0 +1,39 @@
+/**
+ * The layers point one way: app/ (maps an environment file to constructs) → config/ (the file's schema) and
+ * constructs/ (the product); config/ → constructs/ (the rules the schema shares); constructs/ → nothing above it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { REPO } from "../support/farm";
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? sources(p) : e.name.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** Top-level folder each relative import of `file` resolves to. */
+function importedLayers(file: string): string[] {
+  const text = fs.readFileSync(file, "utf8");
+  return [...text.matchAll(/from\s+"(\.[^"]+)"|require\("(\.[^"]+)"\)/g)].map((m) => {
+    const target = path.relative(REPO, path.resolve(path.dirname(file), m[1] ?? m[2]));
+    return target.split(path.sep)[0];
+  });
+}
+
+test.each([
+  ["constructs", ["app", "config", "main.ts", "main"]],
+  ["config", ["app", "main.ts", "main"]],
+])("%s/ imports nothing from %j", (layer, forbidden) => {
+  const offenders = sources(path.join(REPO, layer)).flatMap((f) =>
+    importedLayers(f)
+      .filter((l) => forbidden.includes(l))
+      .map((l) => `${path.relative(REPO, f)} → ${l}/`),
+  );
+  expect(offenders).toEqual([]);
+});
+
+test("the check sees imports: app/ does import constructs/ and config/", () => {
+  expect(new Set(importedLayers(path.join(REPO, "app/farm-stack.ts")))).toEqual(new Set(["config", "constructs"]));
+});

@@ -1,0 +1,15 @@
+import { IConstruct } from "constructs";
+import { FarmNetwork } from "../networks/farm-network";
+import { DatabaseEndpoint } from "./database-endpoint";
+
+/**
+ * What can be a client of the farm's database (`database.allowFrom(client)`): Creatio nodes today; the Identity
+ * Service, portal nodes or a one-shot job later. The database attaches the client to its network and hands it the
+ * endpoint; it counts the client's pools against max_connections.
+ */
+export interface IDatabaseClient extends IConstruct {
+  /** Connection pools the client opens at most, for an engine that needs `poolsPerNode` per Creatio node. */
+  databasePools(poolsPerNode: number): number;
+  /** @internal Called by the database's `allowFrom` only. */
+  _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint): void;
+}

@@ -1,0 +1,17 @@
+/** Rules between the farm's networks: the config schema reports them at the file's line, the constructs at their path. */
+import { nodeCapacity } from "./address-plan";
+import { overlaps, parseCidr } from "./ipv4";
+
+/** Two subnets of one farm must not overlap: Docker would refuse the second network, or route to the wrong one. */
+export function subnetOverlapProblem(subnet: string, otherKey: string, other: string): string | undefined {
+  const a = parseCidr(subnet);
+  const b = parseCidr(other);
+  return a && b && overlaps(a, b) ? `${subnet} overlaps ${otherKey} ${other}` : undefined;
+}
+
+/** Every node takes an address on each network it joins: a subnet bounds the node count. */
+export function nodeCapacityProblem(key: string, subnet: string, nodes: number): string | undefined {
+  if (!parseCidr(subnet)) return undefined;
+  const room = nodeCapacity(subnet);
+  return nodes > room ? `${nodes} nodes do not fit in ${key} ${subnet} (room for ${room}); use a larger subnet` : undefined;
+}
