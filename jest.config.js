@@ -6,4 +6,6 @@ module.exports = {
   testPathIgnorePatterns: ["/__tests__/live/", "/__tests__/docker/"],
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/setup-cdktf.ts"],
   transform: { "^.+\\.ts$": "ts-jest" },
+  // Most tests wait on the real programs they start: two workers keep both cores busy (Jest's default is one here).
+  maxWorkers: 2,
 };

@@ -16,8 +16,6 @@ export const DEFAULTS = {
     /** Port Kestrel listens on inside the node (the official image's `EXPOSE 5000`). */
     httpPort: 5000,
     appDir: "/app",
-    /** Quartz.NET must derive a unique id per node; Creatio reads anything but uppercase AUTO as a node name. */
-    quartzInstanceId: "AUTO",
     weight: 1,
     /**
      * DataProtection.ApplicationName of every node: payloads protected under one name are readable only under the

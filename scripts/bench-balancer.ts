@@ -13,17 +13,24 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
+import { parseArgs } from "node:util";
 import { renderHaproxyCfg } from "../constructs/balancer/render-haproxy-cfg";
 import { DEFAULTS } from "../constructs/defaults";
-import { Haproxy, loopbackModel, request, startHaproxy } from "../__tests__/live/support/haproxy";
+import { Haproxy, startHaproxy } from "../__tests__/live/support/haproxy-process";
+import { request } from "../__tests__/live/support/http-client";
+import { loopbackModel } from "../__tests__/live/support/loopback";
 import { freePort } from "../__tests__/live/support/processes";
 import { StandIn, startStandIn, strayPids } from "../__tests__/live/support/stand-ins";
 
 const GOAL = 0.7;
 
+const { values: args } = parseArgs({
+  options: Object.fromEntries(["duration", "rounds", "connections", "threads", "warmup"].map((n) => [n, { type: "string" as const }])),
+});
+
+/** A positive number option; an unknown option or a bad value fails before anything starts (parseArgs is strict). */
 function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  const value = args[name] === undefined ? fallback : Number(args[name]);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
   return value;
 }

@@ -6,7 +6,8 @@
 import * as http from "http";
 import WebSocket from "ws";
 import { AFFINITY_COOKIE } from "../../constructs/balancer/render-haproxy-cfg";
-import { Echo, request, startLoopbackBalancer, STATS_URI } from "./support/haproxy";
+import { Echo, request } from "./support/http-client";
+import { startLoopbackBalancer, STATS_URI } from "./support/loopback";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 

@@ -15,7 +15,9 @@
  * under the derived bounds (a few ms over at most), which is what makes the bound itself the thing tested.
  */
 import * as http from "http";
-import { checkTimings, Echo, FAST_CHECKS, Haproxy, request, startLoopbackBalancer } from "./support/haproxy";
+import { Haproxy } from "./support/haproxy-process";
+import { Echo, request } from "./support/http-client";
+import { checkTimings, FAST_CHECKS, startLoopbackBalancer } from "./support/loopback";
 import { freePort, sleep } from "./support/processes";
 import { StandIn, startStandIn, strayPids, Teardown } from "./support/stand-ins";
 

@@ -3,7 +3,8 @@
  * takes a request and dies before answering (its connection closes, no response) must cost a GET nothing, while a
  * POST, which may already have changed data, must never be sent to a second node.
  */
-import { request, startLoopbackBalancer } from "./support/haproxy";
+import { request } from "./support/http-client";
+import { startLoopbackBalancer } from "./support/loopback";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 

@@ -5,7 +5,8 @@
  */
 import * as http from "http";
 import { STATS_TEST_PASSWORD } from "../support/hashes";
-import { basicAuth, Echo, METRICS_PATH, request, startLoopbackBalancer, STATS_URI, STATS_USER } from "./support/haproxy";
+import { basicAuth, Echo, request } from "./support/http-client";
+import { METRICS_PATH, startLoopbackBalancer, STATS_URI, STATS_USER } from "./support/loopback";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 

@@ -4,7 +4,8 @@
  */
 import * as fs from "fs";
 import * as net from "net";
-import { Echo, LoopbackOptions, request, startLoopbackBalancer } from "./support/haproxy";
+import { Echo, request } from "./support/http-client";
+import { LoopbackOptions, startLoopbackBalancer } from "./support/loopback";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 import { tempDir } from "../support/farm";

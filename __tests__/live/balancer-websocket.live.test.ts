@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as tls from "tls";
 import WebSocket from "ws";
 import { HaproxyTimeouts } from "../../constructs/balancer/render-haproxy-cfg";
-import { startLoopbackBalancer } from "./support/haproxy";
+import { startLoopbackBalancer } from "./support/loopback";
 import { freePort, sleep } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 import { tempDir } from "../support/farm";

@@ -1,9 +1,11 @@
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
+import { promisify } from "util";
 import * as fs from "fs";
 import * as path from "path";
 import { runCli, synthFarm } from "../../main";
 import { readTree, REPO, tempDir } from "../support/farm";
 
+const execFileAsync = promisify(execFile);
 const RUN_TS = path.join(REPO, "__tests__/support/run-ts.js");
 const SYNTH_CHILD = path.join(REPO, "scripts/bench-synth-child.ts");
 const DEV = fs.readFileSync(path.join(REPO, "config/dev.yaml"), "utf8");
@@ -64,17 +66,19 @@ describe("synth output", () => {
     expect(JSON.stringify(treeA)).not.toContain(a.dir);
   });
 
-  test("the output does not depend on the machine's locale (ICU collation differs, e.g. Danish sorts aa after b)", () => {
+  test("the output does not depend on the machine's locale (ICU collation differs, e.g. Danish sorts aa after b)", async () => {
     const config = DEV.replace("name: node-1,", "name: b,").replace("name: node-2,", "name: aa,");
-    const outputs = ["C.UTF-8", "da_DK.UTF-8"].map((locale) => {
-      const p = tracked(project({ "dev.yaml": config }));
-      const r = spawnSync(process.execPath, [RUN_TS, SYNTH_CHILD, p.configDir, p.outdir], {
-        encoding: "utf8",
-        env: { ...process.env, LANG: locale, LC_ALL: locale },
-      });
-      expect(r.stderr).toBe("");
-      return readTree(p.outdir);
-    });
+    // Both synths at once, each in a process of its own locale.
+    const outputs = await Promise.all(
+      ["C.UTF-8", "da_DK.UTF-8"].map(async (locale) => {
+        const p = tracked(project({ "dev.yaml": config }));
+        const { stderr } = await execFileAsync(process.execPath, [RUN_TS, SYNTH_CHILD, p.configDir, p.outdir], {
+          env: { ...process.env, LANG: locale, LC_ALL: locale },
+        });
+        expect(stderr).toBe("");
+        return readTree(p.outdir);
+      }),
+    );
     // the hazard is real on this machine: ICU orders these two names differently under the two locales
     const collated = ["C.UTF-8", "da_DK.UTF-8"].map((locale) =>
       spawnSync(process.execPath, ["-e", 'console.log(["b","aa"].sort((x,y)=>x.localeCompare(y)).join())'], {

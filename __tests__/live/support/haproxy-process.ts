@@ -1,142 +1,24 @@
 /**
- * Live-tier helper: the REAL haproxy binary run on a rendered haproxy.cfg, on 127.0.0.1 only.
- *
- * `loopbackModel` builds a `HaproxyModel` for a loopback topology (listeners, servers and stats on 127.0.0.1 at
- * free ports, the runtime socket in a temp dir) with short test timings. `startHaproxy` checks the file with
- * `haproxy -dW -c` (warnings are errors), then runs it the way the official image's entrypoint does
- * (`haproxy -W -db`: master-worker, in the foreground) and waits until the runtime API answers. `stop()` stops
- * the master by PID (SIGUSR1 = graceful stop, SIGKILL after a grace) and makes sure its workers are gone too.
+ * The REAL haproxy binary run on a rendered haproxy.cfg, on 127.0.0.1 only: `startHaproxy` checks the file with
+ * `haproxy -dW -c` (warnings are errors), then runs it the way the official image's entrypoint does (`haproxy -W
+ * -db`: master-worker, in the foreground) and waits until the runtime API answers. `stop()` stops the master by PID
+ * (SIGUSR1 = graceful stop, SIGKILL after a grace) and makes sure its workers are gone too.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { HaproxyHealthCheck, HaproxyModel, HaproxyTimeouts, renderHaproxyCfg } from "../../../constructs/balancer/render-haproxy-cfg";
-import { STATS_TEST_HASH } from "../../support/hashes";
 import { requireProgram } from "../../support/programs";
-import { freePort, sleep, stopProcess } from "./processes";
-import { running, Teardown, trackPid } from "./stand-ins";
-
-export const STATS_USER = "admin";
-export const STATS_URI = "/haproxy_stats";
-export const METRICS_PATH = "/metrics";
-export const HEALTH_PATH = "/api/HealthCheck/Ping";
-
-/**
- * Test timings: short, so a failover completes in about a second. With `inter` below 1 s the renderer's
- * fastinter (min(1 s, inter)) equals inter.
- */
-export const FAST_CHECKS: HaproxyHealthCheck = {
-  path: HEALTH_PATH,
-  host: "localhost",
-  intervalMs: 400,
-  fall: 2,
-  rise: 2,
-  timeoutMs: 500,
-};
-
-/** What the renderer derives from the health check: fastinter = min(1 s, inter), downinter = inter. */
-export function checkTimings(hc: HaproxyHealthCheck) {
-  const fastinter = Math.min(1000, hc.intervalMs);
-  return {
-    inter: hc.intervalMs,
-    fastinter,
-    downinter: hc.intervalMs,
-    /** A refused connection fails a check at once: the next check comes within inter, then fall−1 at fastinter. */
-    killedDownMs: hc.intervalMs + (hc.fall - 1) * fastinter,
-    /** A node that accepts TCP but never answers: every failing check also waits `timeout check` (reference §5). */
-    frozenDownMs: hc.intervalMs + hc.fall * hc.timeoutMs + (hc.fall - 1) * fastinter,
-    /** While DOWN, checks run every downinter; then rise−1 more successes at fastinter. */
-    upMs: hc.intervalMs + (hc.rise - 1) * fastinter,
-  };
-}
-
-export interface LoopbackServer {
-  readonly name: string;
-  readonly port: number;
-  /** @default 1 */
-  readonly weight?: number;
-}
-
-export interface LoopbackOptions {
-  readonly httpPort: number;
-  readonly statsPort: number;
-  /** Servers of the public backend `creatio`, on 127.0.0.1. */
-  readonly servers: readonly LoopbackServer[];
-  readonly healthCheck?: Partial<HaproxyHealthCheck>;
-  /** @default client 10 s, server 10 s, tunnel 30 s */
-  readonly timeouts?: Partial<HaproxyTimeouts>;
-  readonly tls?: {
-    readonly port: number;
-    /** Combined PEM (certificate and key). */
-    readonly certificate: string;
-    /** @default port */
-    readonly publicPort?: number;
-    /** @default true */
-    readonly redirectHttp?: boolean;
-    /** @default 63072000 */
-    readonly hstsMaxAgeSeconds?: number;
-  };
-  /** Second backend `portal` with its own listener on 127.0.0.1:<port>. */
-  readonly portal?: {
-    readonly port: number;
-    readonly servers: readonly LoopbackServer[];
-    readonly trustForwardedFrom?: readonly string[];
-  };
-  /** @default 1000 */
-  readonly maxConnections?: number;
-  /** Networks refused by the stats listener, each but one address. @default - none */
-  readonly statsRejectFrom?: readonly { readonly subnet: string; readonly except: string }[];
-}
+import { sleep, stopProcess } from "./processes";
+import { running, trackPid } from "./stand-ins";
 
 /** Temp dirs that hold a model's runtime socket; removed by the stop() of the haproxy that used them. */
 const socketDirs = new Set<string>();
 
-export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
-  const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-haproxy-sock-"));
-  socketDirs.add(socketDir);
-  const servers = (list: readonly LoopbackServer[]) =>
-    list.map((s) => ({ name: s.name, address: "127.0.0.1", port: s.port, weight: s.weight ?? 1 }));
-  return {
-
-    maxConnections: opts.maxConnections ?? 1000,
-    runtimeSocket: path.join(socketDir, "admin.sock"),
-    httpBind: `127.0.0.1:${opts.httpPort}`,
-    tls: opts.tls
-      ? {
-          bind: `127.0.0.1:${opts.tls.port}`,
-          certificate: opts.tls.certificate,
-          publicPort: opts.tls.publicPort ?? opts.tls.port,
-          redirectHttp: opts.tls.redirectHttp ?? true,
-          hstsMaxAgeSeconds: opts.tls.hstsMaxAgeSeconds ?? 63072000,
-        }
-      : undefined,
-    timeouts: { clientMs: 10_000, serverMs: 10_000, tunnelMs: 30_000, ...opts.timeouts },
-    healthCheck: { ...FAST_CHECKS, ...opts.healthCheck },
-    backends: [
-      { name: "creatio", servers: servers(opts.servers) },
-      ...(opts.portal
-        ? [
-            {
-              name: "portal",
-              servers: servers(opts.portal.servers),
-              listen: { bind: `127.0.0.1:${opts.portal.port}`, trustForwardedFrom: opts.portal.trustForwardedFrom },
-            },
-          ]
-        : []),
-    ],
-    stats: {
-      bind: `127.0.0.1:${opts.statsPort}`,
-      uri: STATS_URI,
-      user: STATS_USER,
-      passwordHash: STATS_TEST_HASH,
-      metricsPath: METRICS_PATH,
-      rejectFrom: opts.statsRejectFrom ?? [],
-    },
-  };
+/** Marks a folder (a runtime socket's) to be removed when the haproxy using it stops. */
+export function removeWithHaproxy(dir: string): void {
+  socketDirs.add(dir);
 }
 
 export interface ServerState {
@@ -344,81 +226,4 @@ export async function startHaproxy(cfgText: string, opts: { readyTimeoutMs?: num
   }
   noteWorkers();
   return handle;
-}
-
-/**
- * Renders the loopback model on fresh HTTP, stats (and, when `tls` is given, HTTPS) ports and starts haproxy on
- * it; `teardown` stops it by PID.
- */
-export async function startLoopbackBalancer(
-  teardown: Teardown,
-  opts: Omit<LoopbackOptions, "httpPort" | "statsPort" | "tls"> & { readonly tls?: Omit<NonNullable<LoopbackOptions["tls"]>, "port"> },
-): Promise<{ haproxy: Haproxy; httpPort: number; httpsPort: number; statsPort: number }> {
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
-  const statsPort = await freePort();
-  const model = loopbackModel({ ...opts, httpPort, statsPort, tls: opts.tls && { ...opts.tls, port: httpsPort } });
-  const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(model)));
-  return { haproxy, httpPort, httpsPort, statsPort };
-}
-
-export interface Reply {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-export interface RequestOptions {
-  readonly port: number;
-  readonly path: string;
-  readonly method?: string;
-  readonly headers?: http.OutgoingHttpHeaders;
-  /** `false` = a fresh connection for this request. @default false */
-  readonly agent?: http.Agent | false;
-  readonly localAddress?: string;
-  /** HTTPS, trusting `ca`, with SNI `servername`. */
-  readonly tls?: { readonly ca: string | Buffer; readonly servername: string };
-  /** @default 5000 */
-  readonly timeoutMs?: number;
-}
-
-/** One request to 127.0.0.1; rejects on a network error or timeout, resolves with any HTTP status. */
-export function request(opts: RequestOptions): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const base = {
-      host: "127.0.0.1",
-      port: opts.port,
-      path: opts.path,
-      method: opts.method ?? "GET",
-      headers: opts.headers,
-      agent: opts.agent ?? false,
-      localAddress: opts.localAddress,
-    };
-    const req = opts.tls
-      ? https.request({ ...base, ca: opts.tls.ca, servername: opts.tls.servername })
-      : http.request(base);
-    req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 5000} ms`)));
-    req.on("error", reject);
-    req.on("response", (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on("error", reject);
-    });
-    req.end();
-  });
-}
-
-/** The node's view of a request: what `/echo` answers. */
-export interface Echo {
-  readonly node: string;
-  readonly method: string;
-  readonly url: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly remoteAddress: string;
-}
-
-export function basicAuth(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }
