@@ -1,7 +1,8 @@
 /**
  * `npm run bench:synth`: synth time and peak memory of the example environment and of generated 50/100/200/400-node
  * environments (on /20 subnets), each measured in a fresh `node` process (what `npm run synth` costs, module loading
- * included). Prints figures; asserts nothing. Goal: example under 0.6 s, growth close to linear in the node count.
+ * included), and what each node adds: synth time and bytes of `cdk.tf.json`. Prints figures; asserts nothing.
+ * Goals: example under 0.6 s; each node adds at most 2 ms and 3 KB.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -16,6 +17,8 @@ interface Sample {
   wallMs: number;
   synthMs: number;
   maxRssMb: number;
+  /** Size of the stack's cdk.tf.json. */
+  terraformBytes: number;
 }
 
 function generated(nodes: number): string {
@@ -40,13 +43,20 @@ function measure(configDir: string): Sample[] {
     const start = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [CHILD, configDir, path.join(outdir, "cdktf.out")], { encoding: "utf8" });
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const terraformBytes = r.status === 0 ? stackJsonBytes(path.join(outdir, "cdktf.out")) : 0;
     fs.rmSync(outdir, { recursive: true, force: true });
     // Flush the deletion of thousands of review copies now, so it does not slow the next measured run down.
     spawnSync("sync");
     if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}`);
-    samples.push({ wallMs, ...JSON.parse(r.stdout) });
+    samples.push({ wallMs, terraformBytes, ...JSON.parse(r.stdout) });
   }
   return samples;
+}
+
+function stackJsonBytes(outdir: string): number {
+  const stacks = path.join(outdir, "stacks");
+  const [stack] = fs.readdirSync(stacks);
+  return fs.statSync(path.join(stacks, stack, "cdk.tf.json")).size;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -61,14 +71,14 @@ function report(label: string, nodes: number, samples: Sample[]) {
     `${label.padEnd(22)} nodes=${String(nodes).padStart(3)}  process median ${ms(median(wall))} min ${ms(Math.min(...wall))}` +
       `  synth median ${ms(median(synth))} min ${ms(Math.min(...synth))}  peak RSS ${rss.toFixed(0)} MB`,
   );
-  return Math.min(...synth);
+  return { synthMs: Math.min(...synth), terraformBytes: samples[0].terraformBytes };
 }
 
 console.log(`bench:synth — median of ${RUNS} runs, each a fresh node process (node ${process.version}, ${os.cpus().length} cores)`);
 const exampleDir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
 fs.copyFileSync(path.join(ROOT, "config", "dev.yaml"), path.join(exampleDir, "dev.yaml"));
 report("example (config/dev)", 2, measure(exampleDir));
-const perSize: Array<[number, number]> = [];
+const perSize: Array<[number, { synthMs: number; terraformBytes: number }]> = [];
 for (const nodes of [50, 100, 200, 400]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
   fs.writeFileSync(path.join(dir, "bench.yaml"), generated(nodes));
@@ -76,7 +86,12 @@ for (const nodes of [50, 100, 200, 400]) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 fs.rmSync(exampleDir, { recursive: true, force: true });
-for (let i = 1; i < perSize.length; i++) {
-  const [[n1, t1], [n2, t2]] = [perSize[i - 1], perSize[i]];
-  console.log(`growth ${n1}→${n2} nodes (min synth): ×${(t2 / t1).toFixed(2)} for ×${n2 / n1} nodes`);
+const pairs = perSize.slice(1).map((b, i) => [perSize[i], b]);
+for (const [[n1, a], [n2, b]] of [...pairs, [perSize[0], perSize[perSize.length - 1]]]) {
+  const added = n2 - n1;
+  console.log(
+    `${String(n1).padStart(3)}→${String(n2).padEnd(3)} nodes (min synth): ×${(b.synthMs / a.synthMs).toFixed(2)} for ×${n2 / n1};` +
+      ` each node adds ${((b.synthMs - a.synthMs) / added).toFixed(2)} ms and` +
+      ` ${((b.terraformBytes - a.terraformBytes) / added / 1024).toFixed(2)} KB of cdk.tf.json`,
+  );
 }

@@ -5,6 +5,10 @@ import * as path from "path";
 import { runCli, synthFarm } from "../../main";
 import { readTree, REPO, tempDir } from "../support/farm";
 
+// Some tests start synth in processes of their own (TypeScript compiled as they load): several seconds on a busy
+// 2-core machine. The timeout guards against a hang; it is not a speed goal (bench:synth measures speed).
+jest.setTimeout(30_000);
+
 const execFileAsync = promisify(execFile);
 const RUN_TS = path.join(REPO, "__tests__/support/run-ts.js");
 const SYNTH_CHILD = path.join(REPO, "scripts/bench-synth-child.ts");

@@ -122,6 +122,7 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
 
     // One key ring for the whole set, outliving every node: seeded from the image's ring when it is empty.
     const keys = new Volume(this, "data-protection-keys", { name: `${props.environment}-${component}-data-protection-keys` });
+    const keysVolume = keys.name; // one token for all nodes
 
     this.nodeImage = new BuiltImage(this, "node-image", {
       repository: `creatio-farm/${props.environment}-${component}`,
@@ -140,7 +141,7 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
         secrets: props.secrets,
         volumes: [
           { volumeName: logs.name, containerPath: `${this.appDir}/Logs` },
-          { volumeName: keys.name, containerPath: keysDir },
+          { volumeName: keysVolume, containerPath: keysDir },
         ],
       });
       container.addFile({

@@ -16,6 +16,7 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { FarmNetwork } from "../networks/farm-network";
 import { FarmValidationError } from "./errors";
 import { byCodeUnit } from "./order";
+import { ensureReviewDir } from "./review-dirs";
 import { octal, ProvisionedFileSpec, RenderedFile, renderFile } from "./provisioned-file";
 import { SecretName, toReviewText, toTerraformText } from "./secret-text";
 
@@ -99,6 +100,15 @@ interface Attachment {
   readonly aliases: readonly string[];
 }
 
+// cdktf captures a stack trace for every token it creates; one image-id token per image, not one per container,
+// keeps synth time per node low on large farms.
+const imageIds = new WeakMap<Image, string>();
+function imageIdOf(image: Image): string {
+  let id = imageIds.get(image);
+  if (id === undefined) imageIds.set(image, (id = image.imageId));
+  return id;
+}
+
 /**
  * One Docker container of the farm and the files provisioned into it.
  *
@@ -129,7 +139,7 @@ export class FarmContainer extends Construct implements IWorkload {
     const runsEveryApply = job?.runs === "every-apply" ? new DataResource(this, "runs", { triggersReplace: { at: Fn.timestamp() } }) : undefined;
     this.resource = new Container(this, "Default", {
       name: props.name,
-      image: props.image.imageId,
+      image: imageIdOf(props.image),
       restart: job ? "no" : "unless-stopped",
       mustRun: job ? false : undefined,
       attach: job ? true : undefined,
@@ -169,7 +179,7 @@ export class FarmContainer extends Construct implements IWorkload {
         produce: () =>
           this.sortedAttachments().map((a) =>
             containerNetworksAdvancedToTerraform({
-              name: a.network.resource.name,
+              name: a.network.nameRef,
               ipv4Address: a.address,
               aliases: a.aliases.length ? [...a.aliases] : undefined,
             }),
@@ -241,14 +251,9 @@ export class FarmContainer extends Construct implements IWorkload {
 
   private writeReviewCopies(session: ISynthesisSession): void {
     const stackDir = session.manifest.forStack(TerraformStack.of(this)).workingDirectory;
-    const created = new Set<string>(); // one mkdir per folder: on large farms synth time is mostly file system calls
     for (const file of this.renderedFiles()) {
       const target = path.join(session.outdir, stackDir, "files", this.name, ...file.path.split("/").filter(Boolean));
-      const dir = path.dirname(target);
-      if (!created.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
-        created.add(dir);
-      }
+      ensureReviewDir(session, path.dirname(target));
       fs.writeFileSync(target, toReviewText(file.content));
       fs.chmodSync(target, file.mode);
     }

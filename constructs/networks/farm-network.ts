@@ -25,6 +25,8 @@ export class FarmNetwork extends Construct {
   /** The bridge's own address (host offset 1): where Docker's port publishing delivers connections from the host. */
   public readonly gateway: string;
   public readonly resource: Network;
+  /** Reference to the network's name in Terraform (one token shared by every container attached to it). */
+  public readonly nameRef: string;
   /** Address → name of the container that holds it. */
   private readonly holders = new Map<string, string>();
 
@@ -49,6 +51,7 @@ export class FarmNetwork extends Construct {
       internal: this.internal,
       ipamConfig: [{ subnet: props.subnet, gateway: this.gateway }],
     });
+    this.nameRef = this.resource.name;
   }
 
   /** The address at `offset` in this network's subnet. */

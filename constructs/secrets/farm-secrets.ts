@@ -11,6 +11,7 @@ import { SecretName } from "../lib/secret-text";
  * and quotes have meaning, so special characters would buy nothing but quoting bugs.
  */
 export class FarmSecrets extends Construct {
+  private readonly references = new Map<SecretName, string>();
   private readonly passwords: Record<"database-password" | "database-superuser-password" | "stats-password", Password>;
 
   constructor(scope: Construct, id: string) {
@@ -35,8 +36,14 @@ export class FarmSecrets extends Construct {
 
   /** Terraform reference (a token) to the secret's value. */
   public reference(name: SecretName): string {
-    // The bcrypt hash is stable in state (unlike Terraform's bcrypt() function, which changes every plan).
-    if (name === "stats-password-hash") return this.passwords["stats-password"].bcryptHash;
-    return this.passwords[name].result;
+    // One token per secret, however many files refer to it: cdktf captures a stack trace for every token it creates,
+    // which on large farms was a fifth of synth time.
+    let token = this.references.get(name);
+    if (token === undefined) {
+      // The bcrypt hash is stable in state (unlike Terraform's bcrypt() function, which changes every plan).
+      token = name === "stats-password-hash" ? this.passwords["stats-password"].bcryptHash : this.passwords[name].result;
+      this.references.set(name, token);
+    }
+    return token;
   }
 }
