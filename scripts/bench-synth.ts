@@ -1,7 +1,8 @@
 /**
  * `npm run bench:synth`: synth time and peak memory of the example environment and of generated 50/100/200/400-node
  * environments (on /20 subnets), each measured in a fresh `node` process (what `npm run synth` costs, module loading
- * included), and what each node adds: synth time and bytes of `cdk.tf.json`. Prints figures; asserts nothing.
+ * included), and what each node adds: synth time and bytes of `cdk.tf.json`, beside what cdktf alone costs per node
+ * for a bare container and volume (the floor no construct code goes below). Prints figures; asserts nothing.
  * Goals: example under 0.6 s; each node adds at most 2 ms and 3 KB.
  */
 import { spawnSync } from "child_process";
@@ -12,6 +13,7 @@ import * as path from "path";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ROOT = path.join(__dirname, "..", "..");
 const CHILD = path.join(__dirname, "bench-synth-child.js");
+const BASELINE_CHILD = path.join(__dirname, "bench-synth-baseline-child.js");
 
 interface Sample {
   wallMs: number;
@@ -36,21 +38,18 @@ function generated(nodes: number): string {
   ].join("\n");
 }
 
-function measure(configDir: string): Sample[] {
-  const samples: Sample[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-out-"));
-    const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [CHILD, configDir, path.join(outdir, "cdktf.out")], { encoding: "utf8" });
-    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const terraformBytes = r.status === 0 ? stackJsonBytes(path.join(outdir, "cdktf.out")) : 0;
-    fs.rmSync(outdir, { recursive: true, force: true });
-    // Flush the deletion of thousands of review copies now, so it does not slow the next measured run down.
-    spawnSync("sync");
-    if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}`);
-    samples.push({ wallMs, terraformBytes, ...JSON.parse(r.stdout) });
-  }
-  return samples;
+/** One measured run of `child`, whose first argument is `input` (the farm's: a config folder; the baseline's: a node count). */
+function sample(input: string, child: string): Sample {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-out-"));
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [child, input, path.join(outdir, "cdktf.out")], { encoding: "utf8" });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const terraformBytes = r.status === 0 ? stackJsonBytes(path.join(outdir, "cdktf.out")) : 0;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  // Flush the deletion of thousands of review copies now, so it does not slow the next measured run down.
+  spawnSync("sync");
+  if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}`);
+  return { wallMs, terraformBytes, ...JSON.parse(r.stdout) };
 }
 
 function stackJsonBytes(outdir: string): number {
@@ -74,24 +73,49 @@ function report(label: string, nodes: number, samples: Sample[]) {
   return { synthMs: Math.min(...synth), terraformBytes: samples[0].terraformBytes };
 }
 
-console.log(`bench:synth — median of ${RUNS} runs, each a fresh node process (node ${process.version}, ${os.cpus().length} cores)`);
-const exampleDir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
-fs.copyFileSync(path.join(ROOT, "config", "dev.yaml"), path.join(exampleDir, "dev.yaml"));
-report("example (config/dev)", 2, measure(exampleDir));
-const perSize: Array<[number, { synthMs: number; terraformBytes: number }]> = [];
-for (const nodes of [50, 100, 200, 400]) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
-  fs.writeFileSync(path.join(dir, "bench.yaml"), generated(nodes));
-  perSize.push([nodes, report(`generated`, nodes, measure(dir))]);
-  fs.rmSync(dir, { recursive: true, force: true });
+interface Job {
+  label: string;
+  nodes: number;
+  input: string;
+  child: string;
+  samples: Sample[];
 }
-fs.rmSync(exampleDir, { recursive: true, force: true });
-const pairs = perSize.slice(1).map((b, i) => [perSize[i], b]);
-for (const [[n1, a], [n2, b]] of [...pairs, [perSize[0], perSize[perSize.length - 1]]]) {
-  const added = n2 - n1;
+
+console.log(`bench:synth — ${RUNS} rounds, each run a fresh node process (node ${process.version}, ${os.cpus().length} cores)`);
+const folders: string[] = [];
+function configFolder(file: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "creatio-farm-bench-cfg-"));
+  fs.writeFileSync(path.join(dir, file), text);
+  folders.push(dir);
+  return dir;
+}
+const example: Job = {
+  label: "example (config/dev)",
+  nodes: 2,
+  input: configFolder("dev.yaml", fs.readFileSync(path.join(ROOT, "config", "dev.yaml"), "utf8")),
+  child: CHILD,
+  samples: [],
+};
+const SIZES = [50, 100, 200, 400];
+const farm: Job[] = SIZES.map((nodes) => ({ label: "generated", nodes, input: configFolder("bench.yaml", generated(nodes)), child: CHILD, samples: [] }));
+// What cdktf itself costs per node: a bare container and volume, no farm code (the floor).
+const baseline: Job[] = [50, 400].map((nodes) => ({ label: "cdktf alone", nodes, input: String(nodes), child: BASELINE_CHILD, samples: [] }));
+// Rounds interleave every case, so a change in the machine's load touches all of them alike.
+const jobs = [example, ...farm, ...baseline];
+for (let round = 0; round < RUNS; round++) for (const job of jobs) job.samples.push(sample(job.input, job.child));
+for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
+
+const results = new Map(jobs.map((job) => [job, report(job.label, job.nodes, job.samples)]));
+const perNode = (a: number, b: number, added: number) => ((b - a) / added).toFixed(2);
+const pairs: Array<[Job, Job]> = [...farm.slice(1).map((b, i): [Job, Job] => [farm[i], b]), [farm[0], farm[farm.length - 1]]];
+for (const [a, b] of pairs) {
+  const [ra, rb] = [results.get(a)!, results.get(b)!];
+  const added = b.nodes - a.nodes;
   console.log(
-    `${String(n1).padStart(3)}→${String(n2).padEnd(3)} nodes (min synth): ×${(b.synthMs / a.synthMs).toFixed(2)} for ×${n2 / n1};` +
-      ` each node adds ${((b.synthMs - a.synthMs) / added).toFixed(2)} ms and` +
-      ` ${((b.terraformBytes - a.terraformBytes) / added / 1024).toFixed(2)} KB of cdk.tf.json`,
+    `${String(a.nodes).padStart(3)}→${String(b.nodes).padEnd(3)} nodes (min synth): ×${(rb.synthMs / ra.synthMs).toFixed(2)} for ×${b.nodes / a.nodes};` +
+      ` each node adds ${perNode(ra.synthMs, rb.synthMs, added)} ms and` +
+      ` ${((rb.terraformBytes - ra.terraformBytes) / added / 1024).toFixed(2)} KB of cdk.tf.json`,
   );
 }
+const [b0, b1] = baseline.map((job) => results.get(job)!.synthMs);
+console.log(`cdktf alone (a bare docker_container and docker_volume per node), 50→400: each node adds ${perNode(b0, b1, 350)} ms`);

@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import ts from "typescript";
 import { REPO } from "../support/farm";
 
 function sources(dir: string): string[] {
@@ -13,13 +14,14 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Top-level folder each relative import of `file` resolves to. */
+/** Top-level folder each relative import of `file` resolves to: every form (`import … from`, `import "…"`,
+ * `export … from`, `import(…)`, `require(…)`), as TypeScript's own pre-processor finds them. */
 function importedLayers(file: string): string[] {
-  const text = fs.readFileSync(file, "utf8");
-  return [...text.matchAll(/from\s+"(\.[^"]+)"|require\("(\.[^"]+)"\)/g)].map((m) => {
-    const target = path.relative(REPO, path.resolve(path.dirname(file), m[1] ?? m[2]));
-    return target.split(path.sep)[0];
-  });
+  const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true);
+  return importedFiles
+    .map((f) => f.fileName)
+    .filter((name) => name.startsWith("."))
+    .map((name) => path.relative(REPO, path.resolve(path.dirname(file), name)).split(path.sep)[0]);
 }
 
 test.each([
