@@ -16,6 +16,7 @@ import { metricsPathProblem, portClashes } from "../constructs/balancer/rules";
 import { duplicateNodeNames } from "../constructs/creatio-nodes/rules";
 import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
+import { postgresVersionProblem } from "../constructs/database/rules";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
 
 const intIn = (min: number, max: number, what = "an integer") => {
@@ -47,20 +48,6 @@ const image = (example: string) =>
       const problem = imagePinProblem(ref);
       if (problem) ctx.addIssue({ code: "custom", message: problem, input: ref });
     });
-
-/**
- * The official image's major version, when the reference names it (`postgres:16`, `…/postgres:17.2-bookworm`).
- * Creatio needs 16+; from 18 the image keeps data under /var/lib/postgresql/<major>/docker, not at the
- * /var/lib/postgresql/data this version mounts, so an 18 container would restart forever.
- */
-function postgresVersionProblem(ref: string): string | undefined {
-  const m = /(?:^|\/)postgres:(\d+)(?:[.-][^/]*)?$/.exec(ref);
-  if (!m) return undefined;
-  const major = Number(m[1]);
-  if (major < 16) return `expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version ${major}`;
-  if (major > 17) return `expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/${major}/docker, which this version does not mount`;
-  return undefined;
-}
 
 const port = () => intIn(1, 65535, "a TCP port");
 
@@ -263,14 +250,15 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
     ctx.addIssue({ code: "custom", path: ["creatio", "nodes", d.index, "name"], message: d.message });
   }
 
-  const httpPort = at(cfg, "balancer", "httpPort");
-  const statsPort = at(cfg, "balancer", "stats", "port");
-  const tlsPort = at(cfg, "balancer", "tls", "port");
+  // A port that is not an integer (reported by its field) clashes with nothing (NaN equals nothing); the others
+  // are still compared, so one pass reports every problem.
+  const port = (v: unknown) => (intOk(v) ? v : NaN);
+  const httpPort = port(at(cfg, "balancer", "httpPort"));
+  const statsPort = port(at(cfg, "balancer", "stats", "port"));
+  const tlsPort = port(at(cfg, "balancer", "tls", "port"));
   const tls = at(cfg, "balancer", "tls") === undefined ? undefined : { port: tlsPort };
-  if (intOk(httpPort) && intOk(statsPort) && intOk(tlsPort)) {
-    for (const clash of portClashes({ httpPort, stats: { port: statsPort }, tls: tls && { port: tlsPort } }, "balancer.")) {
-      ctx.addIssue({ code: "custom", path: clash.key.split("."), message: clash.message });
-    }
+  for (const clash of portClashes({ httpPort, stats: { port: statsPort }, tls }, "balancer.")) {
+    ctx.addIssue({ code: "custom", path: clash.key.split("."), message: clash.message });
   }
 
   const uri = at(cfg, "balancer", "stats", "uri");

@@ -1,8 +1,8 @@
 /**
  * Every default value of the product, in one place.
  *
- * The config schema (`config/schema.ts`) applies these to YAML input, and the constructs apply the same
- * constants to programmatic props, so a default is written once and cannot drift between the two.
+ * The constructs apply them, once, whether their props come from an environment file (through `app/`) or from
+ * code; the config schema only checks and names them as defaults in the JSON Schema it publishes.
  */
 export const DEFAULTS = {
   network: {

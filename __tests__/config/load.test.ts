@@ -223,6 +223,16 @@ describe("config: rejected, one line per problem with file, line and key path", 
     ]);
   });
 
+  test("a port that is not an integer does not hide a clash between the other two", () => {
+    // GIVEN stats.port mistyped and tls.port equal to httpPort
+    const text = withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }").replace("stats: { port: 9000", "stats: { port: nine");
+    // THEN both are reported
+    expect(errorsOf(text)).toEqual([
+      "config/dev.yaml:10 balancer.tls.port: host port 80 is already published by balancer.httpPort",
+      'config/dev.yaml:11 balancer.stats.port: expected a TCP port 1..65535, got "nine"',
+    ]);
+  });
+
   test("a YAML alias bomb is refused with a line, not a crash", () => {
     const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
       .concat(Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`))

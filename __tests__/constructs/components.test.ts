@@ -7,6 +7,7 @@ import { nodeCapacity } from "../../constructs/networks/address-plan";
 import { FarmNetwork } from "../../constructs/networks/farm-network";
 import { FarmSecrets } from "../../constructs/secrets/farm-secrets";
 import { RedisCache } from "../../constructs/redis/redis-cache";
+import { PostgresDatabase } from "../../constructs/database/postgres-database";
 import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
 import { byCodeUnit } from "../../constructs/lib/order";
 
@@ -90,5 +91,29 @@ describe("RedisCache", () => {
     const data2 = new FarmNetwork(s, "data2", { name: "s-data2", subnet: "172.30.12.0/24", internal: true });
     const other = new RedisCache(s, "redis2", { environment: "s2", image: "redis:7.2", network: data2, secrets });
     expect(() => other.allowFrom(nodes)).toThrow("[s/creatio] the nodes already use a Redis");
+  });
+});
+
+describe("PostgresDatabase", () => {
+  test.each([
+    ["postgres:18", "expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/18/docker, which this version does not mount"],
+    ["registry.example.com/postgres:15.6-bookworm", "expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version 15"],
+  ])("GIVEN the image %s, in a stack built in code (no schema) THEN it is refused with the construct path", (image, message) => {
+    const s = stack();
+    const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });
+    const secrets = new FarmSecrets(s, "secrets");
+    expect(() => new PostgresDatabase(s, "database", { environment: "s", image, network: data, secrets })).toThrow(`[s/database] image "${image}": ${message}`);
+  });
+});
+
+describe("CreatioNodeSet", () => {
+  test("GIVEN a second set from host offset 101 WHEN more nodes than the rest of the subnet THEN refused with its room from there", () => {
+    const s = stack();
+    const secrets = new FarmSecrets(s, "secrets");
+    const app = new FarmNetwork(s, "app", { name: "s-app", subnet: "172.30.10.0/24" });
+    const nodes = Array.from({ length: 155 }, (_, i) => ({ name: `p${i}` }));
+    const portal = new CreatioNodeSet(s, "portal", { environment: "s", image: "c:1", nodes, secrets, component: "portal", firstAddressOffset: 101 });
+    const redis = new RedisCache(s, "redis", { environment: "s", image: "redis:7.2", network: app, secrets });
+    expect(() => redis.allowFrom(portal)).toThrow("[s/portal] 155 nodes do not fit in s-app 172.30.10.0/24 from host offset 101 (room for 154); use a larger subnet");
   });
 });

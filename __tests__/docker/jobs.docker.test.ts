@@ -54,7 +54,7 @@ test("a job that exits 0: the apply waits for it and passes; its files were ther
   expect((await docker.getContainer(`${ENV}-job-ok`).logs({ stdout: true, stderr: true })).toString("utf8")).toContain("done");
 });
 
-test("a job that exits non-zero fails the apply with its name and where its output is", async () => {
+test("a job that exits non-zero fails the apply with its name, where its output is and how to run it again", async () => {
   const applier = new Applier(docker, failing);
   appliers.push(applier);
   const error = await applier.apply().then(
@@ -62,7 +62,7 @@ test("a job that exits non-zero fails the apply with its name and where its outp
     (e: Error) => e,
   );
   expect(error?.message).toMatch(
-    /^Resource postcondition failed for docker_container\.job: dockertier-job-fail exited with a non-zero status: its output is in docker logs dockertier-job-fail$/,
+    /^Resource postcondition failed for docker_container\.job: dockertier-job-fail exited with a non-zero status: its output is in docker logs dockertier-job-fail\. Plans fail on it until it runs again: after fixing the cause, terraform apply -replace=docker_container\.job$/,
   );
   expect((await docker.getContainer(`${ENV}-job-fail`).inspect()).State.ExitCode).toBe(3);
 });

@@ -39,20 +39,14 @@ function checkWith(program: string, pkg: string, args: (file: string) => string[
   }
 }
 
-type Check = ((content: string) => void) | { readonly checkedBy: string };
-
-/** The real program for each format, or where else the format is proven. */
-const CHECKS: Readonly<Record<FileFormat, Check>> = {
+/** The real program that reads each format, run on every file of that format. */
+const CHECKS: Partial<Record<FileFormat, (content: string) => void>> = {
   haproxy: (content) => {
     // The real certificate and the generated hash exist only on the Docker host: stand-ins of the same form.
     const cfg = content
       .replace("[secret:stats-password-hash]", STATS_TEST_HASH)
       .replace(/ crt \/usr\/local\/etc\/haproxy\/certs\/\S+\.pem /g, ` crt ${certificate} `);
     expect(checkWith("haproxy", "haproxy", (f) => ["-dW", "-c", "-f", f], cfg).output).toContain("Configuration file is valid");
-  },
-  nginx: (content) => {
-    const result = checkWith("nginx", "nginx", (f) => ["-t", "-q", "-c", f], content);
-    expect(result.status).toBe(0);
   },
   xml: (content) => {
     const result = checkWith("xmllint", "libxml2-utils", (f) => ["--noout", f], content);
@@ -65,12 +59,26 @@ const CHECKS: Readonly<Record<FileFormat, Check>> = {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
   },
-  awk: { checkedBy: "__tests__/creatio-nodes/patch-*.test.ts run it under mawk, gawk and busybox awk" },
-  sql: { checkedBy: "the live tier runs it on a real PostgreSQL (__tests__/live/postgres-bootstrap.live.test.ts)" },
-  redis: { checkedBy: "the live tier loads it into a real redis-server (__tests__/live/redis-conf.live.test.ts)" },
-  dockerfile: { checkedBy: "the Docker tier builds it (npm run test:docker)" },
-  text: { checkedBy: "no program reads it" },
 };
+
+/** Formats a program cannot check here, and the test file that runs the real program on them instead. */
+const CHECKED_ELSEWHERE: Partial<Record<FileFormat, string>> = {
+  awk: "__tests__/creatio-nodes/patch-webhost-config.test.ts", // and merge-appsettings: mawk, gawk and busybox awk
+  sql: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL
+  redis: "__tests__/live/redis-conf.live.test.ts", // a real redis-server
+  dockerfile: "__tests__/docker/farm-up.docker.test.ts", // the Docker tier builds it
+  text: "", // no program reads it
+};
+
+test("the examples are dev and prod", () => {
+  expect(environments.map((e) => e.name)).toEqual(["dev", "prod"]);
+});
+
+test("each format checked elsewhere names a test that exists", () => {
+  for (const [format, file] of Object.entries(CHECKED_ELSEWHERE)) {
+    if (format !== "text") expect([format, fs.existsSync(path.join(REPO, file))]).toEqual([format, true]);
+  }
+});
 
 /** Every file an environment provisions, as reviewers read it: `<container><path>` and `images/<context>/<path>`. */
 function provisionedFiles(root: IConstruct): Array<{ key: string; file: RenderedFile }> {
@@ -90,7 +98,7 @@ describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (
     expect(json).toMatchSnapshot();
   });
 
-  test("the model's files are the containers' uploads and the images' build contexts", () => {
+  test("the files checked here are every container upload and every build context's files", () => {
     const tf = JSON.parse(json);
     const uploads = Object.values<any>(tf.resource.docker_container).flatMap((c) => (c.upload ?? []).map((u: any) => `${c.name}${u.file}`));
     expect(files.filter((f) => !f.key.startsWith("images/")).map((f) => f.key).sort()).toEqual(uploads.sort());
@@ -103,9 +111,12 @@ describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (
     expect(toReviewText(file.content)).toMatchSnapshot();
   });
 
-  test.each(files.map((f) => [f.key, f.file.format, f] as const))("%s (%s) passes its format's check", (_, format, { file }) => {
-    const check = CHECKS[format];
-    if (typeof check === "function") check(toReviewText(file.content));
-    else expect(check.checkedBy).not.toBe("");
+  test("every file's format is checked: by a program here or by the test named for it", () => {
+    expect(files.filter((f) => !CHECKS[f.file.format] && CHECKED_ELSEWHERE[f.file.format] === undefined).map((f) => `${f.key} (${f.file.format})`)).toEqual([]);
+  });
+
+  const checked = files.filter((f) => CHECKS[f.file.format]);
+  test.each(checked.map((f) => [f.key, f.file.format, f] as const))("%s (%s) passes its format's check", (_, format, { file }) => {
+    CHECKS[format]!(toReviewText(file.content));
   });
 });

@@ -3,6 +3,7 @@ import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { FarmContainer, FarmContainerProps } from "../../constructs/lib/farm-container";
 import { farmImage } from "../../constructs/lib/farm-image";
 import { MARKER_CONTEXT, withMarker } from "../../constructs/lib/provisioned-file";
+import { requireProgram, run } from "../support/programs";
 
 function container(props: Partial<FarmContainerProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "s");
@@ -20,11 +21,19 @@ describe("workload kinds", () => {
     expect([r.must_run, r.attach, r.lifecycle]).toEqual([undefined, undefined, undefined]);
   });
 
-  test("a job runs to its end during the apply, which fails with the job's name on a non-zero exit", () => {
-    const r = container({ kind: { type: "job" } }).resource();
+  test("a job runs to its end during the apply, which fails with the job's name and how to run it again on a non-zero exit", () => {
+    const json = container({ kind: { type: "job" } }).synth();
+    const [[name, r]] = Object.entries<any>(json.resource.docker_container);
     expect(r).toMatchObject({ restart: "no", must_run: false, attach: true, logs: true });
     expect(r.lifecycle).toEqual({
-      postcondition: [{ condition: "${self.exit_code == 0}", error_message: "s-c exited with a non-zero status: its output is in docker logs s-c" }],
+      postcondition: [
+        {
+          condition: "${self.exit_code == 0}",
+          error_message:
+            "s-c exited with a non-zero status: its output is in docker logs s-c. " +
+            `Plans fail on it until it runs again: after fixing the cause, terraform apply -replace=docker_container.${name}`,
+        },
+      ],
     });
   });
 
@@ -55,6 +64,12 @@ describe("provisioned files", () => {
     ["json", "{}\n", "{}\n"],
   ] as const)("the %s marker goes where the format allows a comment", (format, content, marked) => {
     expect(withMarker(format, content, "M")).toBe(marked);
+  });
+
+  test("an XML marker naming an environment with -- in its name stays a well-formed comment", () => {
+    const marked = withMarker("xml", '<?xml version="1.0"?>\n<a/>\n', 'Generated for "a--b". Edit config/a--b.yaml.');
+    expect(marked).toBe('<?xml version="1.0"?>\n<!-- Generated for "a- -b". Edit config/a- -b.yaml. -->\n<a/>\n');
+    expect(run(requireProgram("xmllint", "libxml2-utils"), ["--noout", "-"], marked).status).toBe(0);
   });
 
   test("a file is rendered once, and none can be added after its container's files were rendered", () => {

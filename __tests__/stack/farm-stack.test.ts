@@ -7,7 +7,7 @@ import { HaproxyBalancer } from "../../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
 import { FarmNetwork } from "../../constructs/networks/farm-network";
 import { FarmSecrets } from "../../constructs/secrets/farm-secrets";
-import { config, containers, minimalInput, synthFarmStack } from "../support/farm";
+import { config, containers, minimalInput, synthFarmStack, uploadContent } from "../support/farm";
 
 describe("CreatioFarmStack", () => {
   test("networks: app with a fixed subnet, data internal", () => {
@@ -137,6 +137,12 @@ describe("CreatioFarmStack", () => {
     expect(dockerfile).toContain("\nFROM registry.example.com/creatio-net8:8.3.1\n");
     expect(dockerfile).toContain('\nENTRYPOINT ["/bin/sh", "/opt/creatio-farm/entrypoint.sh"]\n');
     expect(node.upload.map((u: any) => u.file)).toEqual(["/app/ConnectionStrings.config"]);
+    // Identical on every node, so held once: each node's upload refers to the one local.
+    const nodes = Object.values(containers(tf)).filter((c) => c.name.startsWith("test-creatio-"));
+    expect(nodes.length).toBe(minimalInput().creatio.nodes.length);
+    expect(new Set(nodes.map((c) => c.upload[0].content))).toEqual(new Set([expect.stringMatching(/^\$\{local\.creatio_connection-strings_\w+\}$/)]));
+    expect(Object.keys(tf.locals ?? {})).toHaveLength(1);
+    expect(uploadContent(tf, node.upload[0])).toContain("<connectionStrings>");
     // The build starts FROM your image, which the stack pulls (or finds on the Docker host) first.
     const built = Object.values<any>(tf.resource.docker_image).find((i) => i.build);
     expect(built.depends_on).toEqual([expect.stringMatching(/^docker_image\.creatio_image_\w+$/)]);
@@ -179,7 +185,7 @@ describe("CreatioFarmStack", () => {
 
   test("both connection strings carry the configured pool size; max_connections reaches the server", () => {
     const { tf } = synthFarmStack(config({ ...minimalInput(), database: { image: "postgres:16", maxConnections: 100, nodePoolSize: 22 } }));
-    const cs = containers(tf)["test-creatio-node-1"].upload.find((u: any) => u.file === "/app/ConnectionStrings.config").content;
+    const cs = uploadContent(tf, containers(tf)["test-creatio-node-1"].upload.find((u: any) => u.file === "/app/ConnectionStrings.config"));
     expect(cs).toContain("MaxPoolSize=22;");
     expect(cs).toContain("Maximum Pool Size=22\"");
     expect(containers(tf)["test-postgres"].command).toEqual(["postgres", "-c", "max_connections=100", "-c", "shared_buffers=24MB"]);

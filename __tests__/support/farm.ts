@@ -32,6 +32,19 @@ export function synthFarmStack(cfg: FarmConfig = config(), env = "test") {
 export interface TerraformJson {
   resource: Record<string, Record<string, Record<string, any>>>;
   output: Record<string, { value: string; sensitive?: boolean }>;
+  locals?: Record<string, string>;
+}
+
+/**
+ * An upload's content as Terraform evaluates it, before references to resources: a content that is exactly
+ * `${local.<name>}` (a shared file) is that local's text.
+ */
+export function uploadContent(tf: TerraformJson, upload: { content: string }): string {
+  const m = /^\$\{local\.([A-Za-z0-9_-]+)\}$/.exec(upload.content);
+  if (!m) return upload.content;
+  const text = tf.locals?.[m[1]];
+  if (text === undefined) throw new Error(`upload refers to local.${m[1]}, which is not in the stack`);
+  return text;
 }
 
 /** Containers by Docker name. */

@@ -3,7 +3,7 @@ import { promisify } from "util";
 import * as fs from "fs";
 import * as path from "path";
 import { runCli, synthFarm } from "../../main";
-import { readTree, REPO, tempDir } from "../support/farm";
+import { readTree, REPO, tempDir, uploadContent } from "../support/farm";
 
 // Some tests start synth in processes of their own (TypeScript compiled as they load): several seconds on a busy
 // 2-core machine. The timeout guards against a hang; it is not a speed goal (bench:synth measures speed).
@@ -105,7 +105,8 @@ describe("synth output", () => {
       for (const upload of c.upload ?? []) {
         const review = fs.readFileSync(path.join(stackDir, "files", c.name, upload.file), "utf8");
         // Terraform's view of the content: escapes undone, references to secrets shown as reviewers see them.
-        const delivered = String(upload.content)
+        const content = uploadContent(tf, upload);
+        const delivered = content
           .replace(/\$\{random_password\.secrets_([a-z-]+)_\w+\.(result|bcrypt_hash)\}/g, (_, name: string, attr: string) =>
             `[secret:${attr === "bcrypt_hash" ? `${name}-hash` : name}]`,
           )
@@ -113,7 +114,7 @@ describe("synth output", () => {
           .replace(/%%\{/g, "%{");
         expect(delivered).toBe(review);
         // Terraform would evaluate any ${ or %{ left unescaped: only the secret references may remain.
-        const leftover = String(upload.content)
+        const leftover = content
           .replace(/\$\{random_password\.secrets_[a-z-]+_\w+\.(result|bcrypt_hash)\}/g, "")
           .replace(/\$\$\{|%%\{/g, "");
         expect(leftover).not.toMatch(/\$\{|%\{/);

@@ -1,7 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { CONTAINER, DEFAULTS, withDefaults } from "../defaults";
-import { FarmContainer } from "../lib/farm-container";
+import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
@@ -113,7 +113,7 @@ const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/;
  * balancer.addBackend(nodes);
  */
 export class HaproxyBalancer extends Construct {
-  public readonly container: FarmContainer;
+  public readonly container: IWorkload;
   /** The balancer's address on the app network: what the nodes trust as their proxy. */
   public readonly address: string;
   /** Where clients reach the farm: HTTPS when TLS is on. */
@@ -221,6 +221,9 @@ export class HaproxyBalancer extends Construct {
    * `listenPort` of its own, with health checks, retries and timeouts like the first.
    */
   public addBackend(backend: IBalancerBackend, options: BackendOptions = {}): void {
+    if (this.container.isRendered) {
+      throw new FarmValidationError("addBackend is called after haproxy.cfg was rendered (synth): add every backend before synth", this);
+    }
     const name = options.name ?? "creatio";
     const draft = { backend, name, listenPort: options.listenPort, trustForwardedFrom: [...(options.trustForwardedFrom ?? [])] };
     this.checkBackend(draft);

@@ -4,7 +4,8 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { asset } from "../lib/template";
 import { BuiltImage } from "../lib/built-image";
-import { FarmContainer } from "../lib/farm-container";
+import { FarmContainer, IWorkload } from "../lib/farm-container";
+import { SharedFile } from "../lib/shared-file";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
 import { BackendServer, IBalancerBackend } from "../balancer/balancer-backend";
@@ -61,7 +62,7 @@ export interface CreatioNode {
   readonly name: string;
   readonly weight: number;
   readonly index: number;
-  readonly container: FarmContainer;
+  readonly container: IWorkload;
 }
 
 /**
@@ -92,6 +93,8 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
   public readonly nodeImage: BuiltImage;
   private readonly firstAddressOffset: number;
   private readonly trustedProxies = new Set<string>();
+  /** ConnectionStrings.config; rendered only once both database and Redis are connected, each at most once. */
+  private readonly connectionStrings: SharedFile;
   private redis?: RedisEndpoint;
   private database?: DatabaseEndpoint;
 
@@ -131,6 +134,19 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
     });
     this.provisionImage(dockerfile);
 
+    // Identical on every node: rendered once, and held once in cdk.tf.json rather than once per node.
+    this.connectionStrings = new SharedFile(this, "connection-strings", {
+      secrets: props.secrets,
+      file: {
+        path: `${this.appDir}/ConnectionStrings.config`,
+        format: "xml",
+        render: () =>
+          renderConnectionStrings({
+            database: this.required(this.database, "database").connectionStrings(),
+            redis: this.required(this.redis, "Redis").connectionString(),
+          }),
+      },
+    });
     this.members = props.nodes.map((spec, index) => {
       const scope = new Construct(this, spec.name);
       const logs = new Volume(scope, "logs", { name: `${props.environment}-${component}-${spec.name}-logs` });
@@ -144,15 +160,7 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
           { volumeName: keysVolume, containerPath: keysDir },
         ],
       });
-      container.addFile({
-        path: `${this.appDir}/ConnectionStrings.config`,
-        format: "xml",
-        render: () =>
-          renderConnectionStrings({
-            database: this.required(this.database, "database").connectionStrings(),
-            redis: this.required(this.redis, "Redis").connectionString(),
-          }),
-      });
+      container.addFile(this.connectionStrings.spec);
       return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };
     });
 
@@ -172,6 +180,10 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
 
   /** @internal */
   public _connectBalancer(network: FarmNetwork, proxyAddress: string): readonly BackendServer[] {
+    // KnownProxiesIP is in the node image's context: a proxy added after it was rendered would not reach the nodes.
+    if (this.nodeImage.isRendered) {
+      throw new FarmValidationError("a balancer is connected after the node image was rendered (synth): connect every balancer before synth", this);
+    }
     this.attachTo(network);
     this.trustedProxies.add(proxyAddress);
     return this.members.map((m) => ({ name: m.name, address: m.container.addressOn(network)!, port: this.httpPort, weight: m.weight }));
@@ -193,7 +205,7 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
 
   /** Attaches every node to `network`, node k at the set's first address offset + k. */
   private attachTo(network: FarmNetwork): void {
-    const problem = nodeCapacityProblem(network.name, network.subnet, this.firstAddressOffset - OFFSETS.firstNode + this.members.length);
+    const problem = nodeCapacityProblem(network.name, network.subnet, this.members.length, this.firstAddressOffset);
     if (problem) throw new FarmValidationError(problem, this);
     for (const m of this.members) m.container.attach(network, this.firstAddressOffset + m.index);
   }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
-import { FarmContainer } from "../lib/farm-container";
+import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
@@ -10,6 +10,7 @@ import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { IDatabaseClient } from "./database-client";
 import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
+import { postgresVersionProblem } from "./rules";
 import { connectionBudgetProblem } from "./pool-sizing";
 import { renderBootstrapSql, renderInitScript } from "./render-bootstrap";
 
@@ -46,7 +47,7 @@ export interface PostgresDatabaseProps {
  * db.allowFrom(nodes); // any IDatabaseClient
  */
 export class PostgresDatabase extends Construct {
-  public readonly container: FarmContainer;
+  public readonly container: IWorkload;
   public readonly volume: Volume;
   public readonly databaseName: string;
   public readonly user: string;
@@ -57,6 +58,8 @@ export class PostgresDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
+    const version = postgresVersionProblem(props.image);
+    if (version) throw new FarmValidationError(`image "${props.image}": ${version}`, this);
     this.network = props.network;
     this.databaseName = props.name ?? DEFAULTS.database.name;
     this.user = props.user ?? DEFAULTS.database.user;

@@ -78,10 +78,16 @@ export class BuiltImage extends Construct {
       throw new FarmValidationError(`build context path must be relative and normalized, got "${spec.path}"`, this);
     }
     if (this.files.has(spec.path)) throw new FarmValidationError(`"${spec.path}" is already in the build context`, this);
+    if (spec.shared) throw new FarmValidationError(`"${spec.path}": a shared file is for container uploads, not a build context`, this);
     if ((spec.owner ?? "root") !== "root") {
       throw new FarmValidationError(`"${spec.path}": files are copied into the image owned by root, not ${spec.owner}`, this);
     }
     this.files.set(spec.path, spec);
+  }
+
+  /** Whether the context was rendered (synth has begun): from then on nothing it is made of may change. */
+  public get isRendered(): boolean {
+    return this.rendered !== undefined;
   }
 
   /** The context as built: every file rendered once, sorted by path. */

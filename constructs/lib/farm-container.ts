@@ -89,6 +89,8 @@ export interface IWorkload extends IConstruct {
   addressOn(network: FarmNetwork): string | undefined;
   /** Every provisioned file, rendered once, sorted by path. */
   renderedFiles(): readonly RenderedFile[];
+  /** Whether the files were rendered (synth has begun): from then on nothing they are made of may change. */
+  readonly isRendered: boolean;
 }
 
 /** json-file logs rotate, so a chatty container cannot fill the Docker host's disk. */
@@ -144,17 +146,6 @@ export class FarmContainer extends Construct implements IWorkload {
       mustRun: job ? false : undefined,
       attach: job ? true : undefined,
       logs: job ? true : undefined,
-      lifecycle: job
-        ? {
-            postcondition: [
-              {
-                condition: "${self.exit_code == 0}",
-                errorMessage: `${props.name} exited with a non-zero status: its output is in docker logs ${props.name}`,
-              },
-            ],
-            replaceTriggeredBy: runsEveryApply ? [runsEveryApply] : undefined,
-          }
-        : undefined,
       entrypoint: props.entrypoint,
       command: props.command,
       env: props.env?.map((e) => toTerraformText(e, (n) => this.secrets.reference(n))),
@@ -193,13 +184,29 @@ export class FarmContainer extends Construct implements IWorkload {
             : rendered.map((f) =>
                 containerUploadToTerraform({
                   file: f.path,
-                  content: toTerraformText(f.content, (n) => this.secrets.reference(n)),
+                  content: this.files.get(f.path)!.shared?.terraformReference ?? toTerraformText(f.content, (n) => this.secrets.reference(n)),
                   permissions: octal(f.mode),
                 }),
               );
         },
       }) as never,
     });
+    if (job) {
+      // The failed run stays in state, and Terraform checks the condition again at every plan: until the job is
+      // run again, every plan of the stack fails on it. The message says how to run it again.
+      const address = `${this.resource.terraformResourceType}.${this.resource.friendlyUniqueId}`;
+      this.resource.lifecycle = {
+        postcondition: [
+          {
+            condition: "${self.exit_code == 0}",
+            errorMessage:
+              `${props.name} exited with a non-zero status: its output is in docker logs ${props.name}. ` +
+              `Plans fail on it until it runs again: after fixing the cause, terraform apply -replace=${address}`,
+          },
+        ],
+        replaceTriggeredBy: runsEveryApply ? [runsEveryApply] : undefined,
+      };
+    }
     addCustomSynthesis(this, { onSynthesize: (session) => this.writeReviewCopies(session) });
   }
 
@@ -219,6 +226,7 @@ export class FarmContainer extends Construct implements IWorkload {
   }
 
   public attach(network: FarmNetwork, offset: number, aliases: readonly string[] = []): string {
+    if (this.rendered) throw new FarmValidationError(`${this.name} is attached to ${network.name} after its files were rendered (synth)`, this);
     const address = network.address(offset);
     const existing = this.attachments.get(network.name);
     if (existing) {
@@ -237,6 +245,10 @@ export class FarmContainer extends Construct implements IWorkload {
 
   public addressOn(network: FarmNetwork): string | undefined {
     return this.attachments.get(network.name)?.address;
+  }
+
+  public get isRendered(): boolean {
+    return this.rendered !== undefined;
   }
 
   /** Every provisioned file rendered, sorted by path: `content` may hold secret placeholders. Rendered once. */

@@ -24,6 +24,16 @@ export interface ProvisionedFileSpec {
    * product asset copied as it is has none. @default true
    */
   readonly generated?: boolean;
+  /** Set by `SharedFile`: one rendering for every holder, held once in the stack. @default - the holder's own */
+  readonly shared?: SharedContent;
+}
+
+/** A file several containers receive identically: rendered once, and held once in the stack (see `SharedFile`). */
+export interface SharedContent {
+  /** The file, rendered once. */
+  rendered(): RenderedFile;
+  /** Reference to the one copy Terraform holds, for each holder's upload. */
+  readonly terraformReference: string;
 }
 
 export interface RenderedFile {
@@ -50,7 +60,8 @@ const COMMENT: Readonly<Record<FileFormat, ((text: string) => string) | undefine
   redis: (t) => `# ${t}`,
   text: (t) => `# ${t}`,
   sql: (t) => `-- ${t}`,
-  xml: (t) => `<!-- ${t} -->`,
+  // "--" may not appear inside an XML comment (an environment named a--b would otherwise break the file).
+  xml: (t) => `<!-- ${t.replace(/--/g, "- -")} -->`,
   json: undefined,
 };
 
@@ -76,6 +87,7 @@ export function withMarker(format: FileFormat, content: string, marker: string):
 
 /** Renders a spec: defaults applied, marker added when generated. */
 export function renderFile(scope: Construct, spec: ProvisionedFileSpec): RenderedFile {
+  if (spec.shared) return spec.shared.rendered();
   const raw = spec.render();
   return {
     path: spec.path,

@@ -22,10 +22,10 @@ export const OFFSETS = {
   firstNode: 11,
 } as const;
 
-/** How many nodes a subnet can hold under this plan. */
-export function nodeCapacity(subnet: string): number {
+/** How many nodes a subnet can hold under this plan, from host offset `firstOffset` up. */
+export function nodeCapacity(subnet: string, firstOffset: number = OFFSETS.firstNode): number {
   const cidr = parseCidr(subnet);
-  return cidr ? hostCapacity(cidr) - OFFSETS.firstNode + 1 : 0;
+  return cidr ? Math.max(0, hostCapacity(cidr) - firstOffset + 1) : 0;
 }
 
 export function nodeAddress(subnet: string, index: number): string {

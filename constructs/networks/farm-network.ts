@@ -60,6 +60,7 @@ export class FarmNetwork extends Construct {
   }
 
   /**
+   * @internal Called by `FarmContainer.attach` only.
    * Records that `holder` (a container name) takes the address at `offset`; returns the address. Two containers
    * on one address would make Docker refuse the second at apply time, so it is refused at synth instead.
    */

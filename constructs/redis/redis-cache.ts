@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
-import { FarmContainer } from "../lib/farm-container";
+import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
@@ -37,7 +37,7 @@ export interface RedisCacheProps {
  * redis.allowFrom(nodes); // any IRedisClient
  */
 export class RedisCache extends Construct {
-  public readonly container: FarmContainer;
+  public readonly container: IWorkload;
   private readonly network: FarmNetwork;
   private readonly db: number;
 

@@ -21,7 +21,7 @@ interface TerraformJson {
   readonly provider?: Record<string, unknown[]>;
   readonly terraform?: unknown;
   readonly data?: unknown;
-  readonly locals?: unknown;
+  readonly locals?: Record<string, unknown>;
   readonly variable?: unknown;
   readonly module?: unknown;
 }
@@ -50,6 +50,7 @@ const PROVIDERS = new Set(["docker", "random"]);
 export class Applier {
   private readonly plan: readonly Planned[];
   private readonly outputsConfig: Record<string, { value: unknown; sensitive?: boolean }>;
+  private readonly locals: Record<string, unknown>;
   private state: Record<string, ResourceState>;
 
   /** Reads and checks `<stackDir>/cdk.tf.json`; throws, naming every unimplemented thing, before touching Docker. */
@@ -59,8 +60,9 @@ export class Applier {
     state: ApplierState | undefined = undefined,
   ) {
     const tf = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
+    this.locals = tf.locals ?? {};
     const problems: string[] = [];
-    for (const key of ["data", "locals", "variable", "module"] as const) if (tf[key] !== undefined) problems.push(`top-level "${key}"`);
+    for (const key of ["data", "variable", "module"] as const) if (tf[key] !== undefined) problems.push(`top-level "${key}"`);
     for (const [name, blocks] of Object.entries(tf.provider ?? {})) {
       if (!PROVIDERS.has(name)) problems.push(`provider ${name}`);
       else if (blocks.some((b) => Object.keys(b as object).length)) problems.push(`provider ${name} settings`);
@@ -72,7 +74,7 @@ export class Applier {
         problems.push(...unimplemented(type, config).map((p) => `${p} (${address})`));
         // Lifecycle conditions reference `self` and are evaluated after create (see evaluateCondition).
         const { lifecycle: _conditions, ...body } = config;
-        const refs = references(body, address).map((r) => `${r.type}.${r.name}`);
+        const refs = this.resourceReferences(body, address, problems);
         const explicit = ((config.depends_on as string[] | undefined) ?? []).map(String);
         plan.push({ address, type, config, dependsOn: [...new Set([...refs, ...explicit])].sort() });
       }
@@ -188,7 +190,26 @@ export class Applier {
     delete this.state[address];
   }
 
+  /** Resource addresses a value refers to, through the locals it uses (which Terraform evaluates in place). */
+  private resourceReferences(value: unknown, where: string, problems: string[], via: readonly string[] = []): string[] {
+    return references(value, where).flatMap((r) => {
+      if (r.type !== "local") return [`${r.type}.${r.name}`];
+      if (!(r.name in this.locals)) {
+        problems.push(`${where} refers to local.${r.name}, which is not in the stack`);
+        return [];
+      }
+      if (via.includes(r.name)) {
+        problems.push(`local.${r.name} refers to itself`);
+        return [];
+      }
+      return this.resourceReferences(this.locals[r.name], `local.${r.name}`, problems, [...via, r.name]);
+    });
+  }
+
   private lookup(ref: Reference, where: string): string {
+    if (ref.type === "local") {
+      return String(resolve(this.locals[ref.name], (r) => this.lookup(r, `local.${ref.name}`), `local.${ref.name}`));
+    }
     const address = `${ref.type}.${ref.name}`;
     const s = this.state[address];
     if (!s) throw new Error(`${where}: ${address} is not created yet`);

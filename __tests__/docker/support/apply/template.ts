@@ -1,5 +1,6 @@
 /**
- * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}` references, and the
+ * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}` and `${local.name}`
+ * references, and the
  * escapes `$${` (a literal `${`) and `%%{` (a literal `%{`). Anything else (a function call, an expression, a
  * `%{` directive) is refused by name: the applier must never pass on text Terraform would have changed.
  */
@@ -11,6 +12,8 @@ export interface Reference {
 }
 
 const REFERENCE = /^([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z][a-z0-9_]*)$/;
+/** `local.<name>`: a reference with type "local" and no attribute. */
+const LOCAL = /^local\.([A-Za-z0-9_-]+)$/;
 
 type Part = { text: string } | { ref: Reference };
 
@@ -28,10 +31,11 @@ function parse(template: string, where: string): Part[] {
       const end = template.indexOf("}", i);
       const expr = end < 0 ? "" : template.slice(i + 2, end).trim();
       const m = REFERENCE.exec(expr);
-      if (!m) throw new Error(`${where}: the template expression "\${${expr}}" is not implemented by the Docker tier's applier`);
+      const local = m ? undefined : LOCAL.exec(expr);
+      if (!m && !local) throw new Error(`${where}: the template expression "\${${expr}}" is not implemented by the Docker tier's applier`);
       if (text) parts.push({ text });
       text = "";
-      parts.push({ ref: { type: m[1], name: m[2], attribute: m[3] } });
+      parts.push({ ref: m ? { type: m[1], name: m[2], attribute: m[3] } : { type: "local", name: local![1], attribute: "" } });
       i = end + 1;
     } else if (template.startsWith("%{", i)) {
       throw new Error(`${where}: template directives (%{ … }) are not implemented by the Docker tier's applier`);

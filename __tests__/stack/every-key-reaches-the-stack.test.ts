@@ -1,0 +1,107 @@
+/**
+ * `app/` maps the environment file to props key by key. A key it forgot would be accepted by the schema and then
+ * silently ignored. Here every leaf key of the published JSON Schema is set to a value other than its default, and
+ * the synthesized stack must change; a new key without a value in this table fails the first test.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { FarmConfigInput } from "../../config/schema";
+import { config, minimalInput, REPO, synthFarmStack } from "../support/farm";
+
+/** A valid value other than the default (or than the baseline's) for every leaf key; `[]` stands for "each item". */
+const NON_DEFAULT: Record<string, unknown> = {
+  "network.appSubnet": "172.30.20.0/24",
+  "network.dataSubnet": "172.30.21.0/24",
+  "creatio.image": "registry.example.com/creatio-net8:8.3.2",
+  "creatio.tenantId": 2,
+  "creatio.httpPort": 5001,
+  "creatio.appDir": "/opt/creatio",
+  "creatio.nodes[].name": "node-9",
+  "creatio.nodes[].weight": 5,
+  "balancer.image": "haproxy:2.9",
+  "balancer.httpPort": 8080,
+  "balancer.bindAddress": "127.0.0.2",
+  "balancer.maxConnections": 5000,
+  "balancer.tls.certificate": "/etc/creatio-farm/tls/other.pem",
+  "balancer.tls.port": 8443,
+  "balancer.tls.redirectHttp": false,
+  "balancer.tls.hstsMaxAgeSeconds": 0,
+  "balancer.timeouts.clientSeconds": 61,
+  "balancer.timeouts.serverSeconds": 601,
+  "balancer.timeouts.websocketIdleSeconds": 3601,
+  "balancer.healthCheck.path": "/0/ping",
+  "balancer.healthCheck.host": "crm.example.com",
+  "balancer.healthCheck.intervalMs": 3000,
+  "balancer.healthCheck.fall": 4,
+  "balancer.healthCheck.rise": 3,
+  "balancer.healthCheck.timeoutMs": 6000,
+  "balancer.stats.port": 9001,
+  "balancer.stats.uri": "/stats",
+  "balancer.stats.user": "ops",
+  "balancer.stats.bindAddress": "127.0.0.2",
+  "balancer.stats.metricsPath": "/prom",
+  "redis.image": "redis:7.4",
+  "redis.db": 1,
+  "redis.maxMemoryMb": 2048,
+  "database.image": "postgres:17",
+  "database.name": "crm",
+  "database.user": "crm",
+  "database.maxConnections": 600,
+  "database.nodePoolSize": 40,
+};
+
+/** Keys with no other value to set, and why. */
+const NO_OTHER_VALUE: Record<string, string> = {
+  "creatio.quartz": "removed: a file that has it is refused",
+  "database.engine": "postgres is its only value in this version",
+};
+
+function leafKeys(node: any, prefix = ""): string[] {
+  if (node.properties) return Object.entries(node.properties).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
+  if (node.type === "array" && node.items) return leafKeys(node.items, `${prefix}[]`);
+  return [prefix];
+}
+
+/** The baseline: the minimal environment with TLS on, so the tls keys have something to change. */
+function baseline(): FarmConfigInput {
+  const input = minimalInput();
+  return { ...input, balancer: { ...input.balancer, tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } } };
+}
+
+function withKey(input: FarmConfigInput, key: string, value: unknown): FarmConfigInput {
+  const copy = structuredClone(input) as any;
+  const parts = key.split(".");
+  let targets: any[] = [copy];
+  for (const part of parts.slice(0, -1)) {
+    targets = targets.flatMap((t) => {
+      const name = part.replace(/\[\]$/, "");
+      t[name] ??= {};
+      return part.endsWith("[]") ? t[name] : [t[name]];
+    });
+  }
+  const last = parts[parts.length - 1];
+  // A list item's key changes the first item only, so names stay unique.
+  (key.includes("[]") ? targets.slice(0, 1) : targets).forEach((t) => (t[last] = value));
+  return copy;
+}
+
+const stackJson = (input: FarmConfigInput) => synthFarmStack(config(input)).json;
+
+test("every leaf key of the published schema has a value in this table (or a reason it has none)", () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(REPO, "config/creatio-farm.schema.json"), "utf8"));
+  expect(leafKeys(schema).sort()).toEqual([...Object.keys(NON_DEFAULT), ...Object.keys(NO_OTHER_VALUE)].sort());
+});
+
+const base = stackJson(baseline());
+test.each(Object.entries(NON_DEFAULT))("%s = %j changes the synthesized stack", (key, value) => {
+  expect(stackJson(withKey(baseline(), key, value))).not.toBe(base);
+});
+
+test("a balancer given only a certificate gets the documented TLS defaults: port 443, HTTP redirected, two years of HSTS", () => {
+  const { tf } = synthFarmStack(config(baseline()));
+  const haproxy = Object.values<any>(tf.resource.docker_container).find((c) => c.name === "test-haproxy");
+  expect(haproxy.ports.map((p: any) => [p.internal, p.external])).toContainEqual([8443, 443]);
+  const cfg: string = haproxy.upload[0].content;
+  expect(cfg).toMatch(/\n    http-request redirect location \S+ code 301\n/);
+  expect(cfg).toContain('http-after-response set-header Strict-Transport-Security "max-age=63072000"');
+});

@@ -1,0 +1,15 @@
+/** Rules of the database: the config schema reports them at the file's line, `PostgresDatabase` at its construct path. */
+
+/**
+ * The official image's major version, when the reference names it (`postgres:16`, `…/postgres:17.2-bookworm`).
+ * Creatio needs 16+; from 18 the image keeps data under /var/lib/postgresql/<major>/docker, not at the
+ * /var/lib/postgresql/data this version mounts, so an 18 container would restart forever.
+ */
+export function postgresVersionProblem(ref: string): string | undefined {
+  const m = /(?:^|\/)postgres:(\d+)(?:[.-][^/]*)?$/.exec(ref);
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  if (major < 16) return `expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version ${major}`;
+  if (major > 17) return `expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/${major}/docker, which this version does not mount`;
+  return undefined;
+}
