@@ -1,5 +1,5 @@
 import { DEFAULTS } from "../defaults";
-import { hostAddress, hostCapacity, parseCidr } from "./ipv4";
+import { hostCapacity, parseCidr } from "./ipv4";
 
 /** The farm's two subnets, defaults applied: the app network (balancer ↔ nodes) and the internal data network. */
 export function farmSubnets(s: { readonly appSubnet?: string; readonly dataSubnet?: string } = {}): { appSubnet: string; dataSubnet: string } {
@@ -26,8 +26,4 @@ export const OFFSETS = {
 export function nodeCapacity(subnet: string, firstOffset: number = OFFSETS.firstNode): number {
   const cidr = parseCidr(subnet);
   return cidr ? Math.max(0, hostCapacity(cidr) - firstOffset + 1) : 0;
-}
-
-export function nodeAddress(subnet: string, index: number): string {
-  return hostAddress(subnet, OFFSETS.firstNode + index);
 }
