@@ -52,6 +52,7 @@ export class CreatioFarmStack extends TerraformStack {
       user: database.user,
       maxConnections: database.maxConnections,
       nodePoolSize: database.nodePoolSize,
+      resources: database.resources && { memoryMb: database.resources.memoryMb, cpus: database.resources.cpus },
     });
     this.redis = new RedisCache(this, "redis", {
       environment,
@@ -60,6 +61,7 @@ export class CreatioFarmStack extends TerraformStack {
       image: redis.image,
       db: redis.db,
       maxMemoryMb: redis.maxMemoryMb,
+      resources: redis.resources && { memoryMb: redis.resources.memoryMb, cpus: redis.resources.cpus },
     });
     this.nodes = new CreatioNodeSet(this, "creatio", {
       environment,
@@ -69,6 +71,8 @@ export class CreatioFarmStack extends TerraformStack {
       tenantId: creatio.tenantId,
       httpPort: creatio.httpPort,
       appDir: creatio.appDir,
+      healthCheckPath: balancer.healthCheck?.path,
+      resources: creatio.resources && { memoryMb: creatio.resources.memoryMb, cpus: creatio.resources.cpus },
     });
     this.balancer = new HaproxyBalancer(this, "balancer", {
       environment,
@@ -78,6 +82,17 @@ export class CreatioFarmStack extends TerraformStack {
       httpPort: balancer.httpPort,
       bindAddress: balancer.bindAddress,
       maxConnections: balancer.maxConnections,
+      publicHost: balancer.publicHost,
+      resources: balancer.resources && { memoryMb: balancer.resources.memoryMb, cpus: balancer.resources.cpus },
+      limits: balancer.limits && {
+        connectionsPerSource: balancer.limits.connectionsPerSource,
+        requestsPer10sPerSource: balancer.limits.requestsPer10sPerSource,
+        websocketsPerSource: balancer.limits.websocketsPerSource,
+        requestBodyMb: balancer.limits.requestBodyMb,
+        requestsPerNode: balancer.limits.requestsPerNode,
+        tlsHandshakeSeconds: balancer.limits.tlsHandshakeSeconds,
+        exemptSources: balancer.limits.exemptSources,
+      },
       tls: balancer.tls && {
         certificate: balancer.tls.certificate,
         port: balancer.tls.port,
@@ -87,6 +102,8 @@ export class CreatioFarmStack extends TerraformStack {
       timeouts: balancer.timeouts && {
         clientSeconds: balancer.timeouts.clientSeconds,
         serverSeconds: balancer.timeouts.serverSeconds,
+        longOperationSeconds: balancer.timeouts.longOperationSeconds,
+        longOperationPaths: balancer.timeouts.longOperationPaths,
         websocketIdleSeconds: balancer.timeouts.websocketIdleSeconds,
       },
       healthCheck: balancer.healthCheck && {
@@ -103,6 +120,8 @@ export class CreatioFarmStack extends TerraformStack {
         user: balancer.stats.user,
         bindAddress: balancer.stats.bindAddress,
         metricsPath: balancer.stats.metricsPath,
+        failedLoginsPerMinute: balancer.stats.failedLoginsPerMinute,
+        admin: balancer.stats.admin,
       },
     });
 
@@ -117,6 +136,7 @@ export class CreatioFarmStack extends TerraformStack {
     new TerraformOutput(this, "metrics_url", { value: this.balancer.metricsUrl });
     new TerraformOutput(this, "stats_user", { value: this.balancer.statsUser });
     new TerraformOutput(this, "stats_password", { value: secrets.reference("stats-password"), sensitive: true });
+    new TerraformOutput(this, "redis_admin_password", { value: secrets.reference("redis-admin-password"), sensitive: true });
     new TerraformOutput(this, "database_superuser_password", {
       value: secrets.reference("database-superuser-password"),
       sensitive: true,

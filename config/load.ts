@@ -137,6 +137,7 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return JSON.stringify(v);
+  // A very long value is shown by its start and length: one line per problem stays one line.
+  if (typeof v === "string") return v.length > 80 ? `${JSON.stringify(`${v.slice(0, 80)}…`)} (${v.length} characters)` : JSON.stringify(v);
   return String(v);
 }

@@ -8,12 +8,12 @@
 import { z } from "zod";
 import { DEFAULTS } from "../constructs/defaults";
 import { imagePinProblem } from "../constructs/lib/image-ref";
-import { IPV4_ADDRESS, parseCidr } from "../constructs/networks/ipv4";
+import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR, parseCidr } from "../constructs/networks/ipv4";
 import { farmSubnets } from "../constructs/networks/address-plan";
-import { nodeCapacityProblem, subnetOverlapProblem } from "../constructs/networks/rules";
+import { nodeCapacityProblem, subnetOverlapProblem, subnetRangeProblem } from "../constructs/networks/rules";
 import { certificatePathProblem } from "../constructs/balancer/certificate-path";
-import { metricsPathProblem, portClashes } from "../constructs/balancer/rules";
-import { duplicateNodeNames } from "../constructs/creatio-nodes/rules";
+import { haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
+import { appDirProblem, duplicateNodeNames } from "../constructs/creatio-nodes/rules";
 import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
 import { postgresVersionProblem } from "../constructs/database/rules";
@@ -63,6 +63,10 @@ const removed = (message: string) => {
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
 
+const hostName = matching(
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+  "a host name such as crm.example.com",
+);
 const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /api/HealthCheck/Ping");
 const ipv4 = matching(IPV4_ADDRESS, "an IPv4 address");
 const bool = () => z.boolean({ error: "expected true or false" });
@@ -70,7 +74,27 @@ const subnet = z
   .string({ error: "expected an IPv4 network such as 172.30.10.0/24" })
   .refine((s) => parseCidr(s) !== undefined, {
     error: "expected an IPv4 network address with a prefix of /16../28, such as 172.30.10.0/24",
+  })
+  .superRefine((s, ctx) => {
+    const problem = subnetRangeProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.replace(/, got .*$/, ""), input: s });
   });
+
+/** `<component>.resources`; the default memory is the component's own (`memoryDefault`, for the JSON Schema). */
+const resources = (memoryDefault: string) =>
+  mapping({
+    memoryMb: intIn(64, 1048576)
+      .optional()
+      .describe(`Memory limit of each container in MB; no swap is used beyond it. Default: ${memoryDefault}.`),
+    cpus: z
+      .number({ error: "expected a number of CPU cores such as 1.5" })
+      .min(0.01, { error: "expected a number of CPU cores from 0.01" })
+      .max(1024, { error: "expected a number of CPU cores up to 1024" })
+      .optional()
+      .describe("CPU limit of each container in cores, e.g. 1.5; Docker refuses more than the host has. Default: none."),
+  })
+    .optional()
+    .describe("What each container of this component may use of the Docker host.");
 
 const node = mapping(
   {
@@ -90,12 +114,18 @@ const creatio = mapping({
     .optional().meta({ default: DEFAULTS.creatio.tenantId })
     .describe("TenantId, identical on every node; set in Terrasoft.WebHost.dll.config where the image ships the key."),
   httpPort: port().optional().meta({ default: DEFAULTS.creatio.httpPort }).describe("Port Kestrel listens on inside each node."),
-  appDir: matching(/^\/[A-Za-z0-9._\/-]*$/, "an absolute path")
+  appDir: z
+    .string({ error: "expected an absolute directory path such as /app" })
+    .superRefine((dir, ctx) => {
+      const problem = appDirProblem(dir);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: dir });
+    })
     .optional().meta({ default: DEFAULTS.creatio.appDir })
     .describe("Application root inside the image (holds Terrasoft.WebHost.dll)."),
   quartz: removed(
     "creatio.quartz was removed: every node gets instanceId AUTO, clustered and acquireTriggersWithinLock in every scheduler; delete the key",
   ),
+  resources: resources(`${DEFAULTS.creatio.memoryMb} (8 GB, an application server)`),
   nodes: z
     .array(node, { error: "expected a list of nodes" })
     .min(1, { error: "expected at least one node" })
@@ -103,12 +133,47 @@ const creatio = mapping({
 });
 
 const balancer = mapping({
-  image: image("haproxy:2.8").describe("HAProxy image, 2.6 or newer."),
+  image: image("haproxy:2.8")
+    .superRefine((ref, ctx) => {
+      const problem = haproxyVersionProblem(ref);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: ref });
+    })
+    .describe("HAProxy image, 2.8 or newer."),
+  publicHost: hostName
+    .optional()
+    .describe("Host name clients use (crm.example.com): the HTTP→HTTPS redirect names it. Required when tls.redirectHttp is on."),
   httpPort: port().optional().meta({ default: DEFAULTS.balancer.httpPort }).describe("Host port published for HTTP."),
   bindAddress: ipv4.optional().meta({ default: DEFAULTS.balancer.bindAddress }).describe("Host address the HTTP and HTTPS ports are published on."),
   maxConnections: intIn(256, 200000)
     .optional().meta({ default: DEFAULTS.balancer.maxConnections })
-    .describe("HAProxy global maxconn; the container's nofile limit is derived from it."),
+    .describe("Connections each public listener (HTTP, HTTPS) accepts; HAProxy's process limit is their sum plus 32 kept for the stats listener."),
+  resources: resources("256 + 1 per 16 connections of HAProxy's process limit"),
+  limits: mapping({
+    connectionsPerSource: intIn(1, 1000000)
+      .optional().meta({ default: DEFAULTS.balancer.limits.connectionsPerSource })
+      .describe("Open connections one client address may hold; more are refused."),
+    requestsPer10sPerSource: intIn(1, 100000000)
+      .optional().meta({ default: DEFAULTS.balancer.limits.requestsPer10sPerSource })
+      .describe("Requests one client address may send in any 10 s; more are answered 429."),
+    websocketsPerSource: intIn(1, 1000000)
+      .optional().meta({ default: DEFAULTS.balancer.limits.websocketsPerSource })
+      .describe("Open WebSockets one client address may hold; more are answered 429."),
+    requestBodyMb: intIn(1, 10240)
+      .optional().meta({ default: DEFAULTS.balancer.limits.requestBodyMb })
+      .describe("Largest request body (Content-Length) in MB; more is answered 413."),
+    requestsPerNode: intIn(1, 100000)
+      .optional().meta({ default: DEFAULTS.balancer.limits.requestsPerNode })
+      .describe("Requests on one node at a time; the rest wait in HAProxy (up to 30 s), so a hung node holds no more than this."),
+    tlsHandshakeSeconds: intIn(1, 60)
+      .optional().meta({ default: DEFAULTS.balancer.limits.tlsHandshakeSeconds })
+      .describe("Time a client has to complete its TLS handshake."),
+    exemptSources: z
+      .array(matching(IPV4_ADDRESS_OR_CIDR, "an IPv4 address or network such as 203.0.113.0/24"), { error: "expected a list of IPv4 addresses or networks" })
+      .optional().meta({ default: DEFAULTS.balancer.limits.exemptSources })
+      .describe("Client addresses or networks exempt from the per-source limits, such as an office NAT that many users share."),
+  })
+    .optional()
+    .describe("What one client, and one node, may hold of the balancer."),
   tls: mapping({
     certificate: z
       .string({ error: "expected a path on the Docker host such as /etc/creatio-farm/tls/crm.example.com.pem" })
@@ -135,7 +200,14 @@ const balancer = mapping({
       .describe("How long a client may stay silent in the middle of a request or response."),
     serverSeconds: intIn(1, 86400)
       .optional().meta({ default: DEFAULTS.balancer.timeouts.serverSeconds })
-      .describe("Longest wait for a node's response; long Creatio operations (compilation) must fit in it."),
+      .describe("Longest wait for a node's response to an ordinary request; also how long a hung node can hold one."),
+    longOperationSeconds: intIn(1, 86400)
+      .optional().meta({ default: DEFAULTS.balancer.timeouts.longOperationSeconds })
+      .describe("Longest wait for a node's response under longOperationPaths (compilation, package installation)."),
+    longOperationPaths: z
+      .array(urlPath, { error: "expected a list of URL path prefixes" })
+      .optional().meta({ default: DEFAULTS.balancer.timeouts.longOperationPaths })
+      .describe("Path prefixes (any case) of requests that may run up to longOperationSeconds."),
     websocketIdleSeconds: intIn(1, 86400)
       .optional().meta({ default: DEFAULTS.balancer.timeouts.websocketIdleSeconds })
       .describe("How long an open WebSocket may stay idle before the balancer closes it."),
@@ -168,6 +240,12 @@ const balancer = mapping({
     metricsPath: urlPath
       .optional().meta({ default: DEFAULTS.balancer.stats.metricsPath })
       .describe("Prometheus metrics path on the stats port, answered without credentials (keep the stats port on a management address)."),
+    failedLoginsPerMinute: intIn(1, 1000)
+      .optional().meta({ default: DEFAULTS.balancer.stats.failedLoginsPerMinute })
+      .describe("Wrong passwords one address may send per minute; then it is refused without a password check (each check costs CPU the public listeners share)."),
+    admin: bool()
+      .optional().meta({ default: DEFAULTS.balancer.stats.admin })
+      .describe("Admin actions on the stats page (drain, maintenance, weight); POSTs from another origin are refused."),
   })
     .optional()
     .describe("HAProxy stats page, behind a user and a generated password, with a Prometheus endpoint beside it."),
@@ -179,6 +257,7 @@ const redis = mapping({
   maxMemoryMb: intIn(16, 1048576)
     .optional().meta({ default: DEFAULTS.redis.maxMemoryMb })
     .describe("Memory Redis may use for data (maxmemory); when full, writes are refused rather than sessions evicted."),
+  resources: resources("2 × maxMemoryMb + 256 (an append-only rewrite forks)"),
 });
 
 const database = mapping({
@@ -208,6 +287,7 @@ const database = mapping({
   nodePoolSize: intIn(1, 10000)
     .optional().meta({ default: DEFAULTS.database.nodePoolSize })
     .describe("Npgsql pool limit of each of a node's two connection strings (db, dbPostgreSql)."),
+  resources: resources("1024 + 10 × maxConnections"),
 });
 
 const network = mapping({
@@ -265,6 +345,14 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
   const metricsPath = at(cfg, "balancer", "stats", "metricsPath");
   const metrics = strOk(uri) && strOk(metricsPath) ? metricsPathProblem({ uri, metricsPath }, "balancer.") : undefined;
   if (metrics) ctx.addIssue({ code: "custom", path: ["balancer", "stats", "metricsPath"], message: metrics });
+
+  const publicHost = at(cfg, "balancer", "publicHost");
+  const redirectHttp = at(cfg, "balancer", "tls", "redirectHttp");
+  const tlsGiven = at(cfg, "balancer", "tls") !== undefined;
+  if (strOk(publicHost) && (redirectHttp === undefined || typeof redirectHttp === "boolean")) {
+    const problem = redirectHostProblem({ publicHost, tls: tlsGiven ? { redirectHttp } : undefined });
+    if (problem) ctx.addIssue({ code: "custom", path: ["balancer", "publicHost"], message: problem });
+  }
 
   const [appRaw, dataRaw] = [at(cfg, "network", "appSubnet"), at(cfg, "network", "dataSubnet")];
   const { appSubnet, dataSubnet } = strOk(appRaw) && strOk(dataRaw) ? farmSubnets({ appSubnet: appRaw, dataSubnet: dataRaw }) : { appSubnet: undefined, dataSubnet: undefined };

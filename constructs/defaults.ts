@@ -22,12 +22,32 @@ export const DEFAULTS = {
      * same name, so all nodes of a set carry this one.
      */
     dataProtectionApplicationName: "Creatio",
+    /** A Creatio .NET application server: 8 GB, Creatio's sizing for an application node. */
+    memoryMb: 8192,
   },
   balancer: {
     httpPort: 80,
     bindAddress: "0.0.0.0",
-    /** Connections the balancer accepts in total; the container's file-descriptor limit is derived from it. */
+    /**
+     * Connections each public listener accepts (HTTP, HTTPS); HAProxy's process limit is their sum plus what the
+     * stats listener keeps, so a full listener never locks out the stats page.
+     */
     maxConnections: 4096,
+    /**
+     * What one client may hold. Generous for a person (a browser opens about six connections and one WebSocket)
+     * and for a small office behind one NAT address; list bigger NATs in `exemptSources`.
+     */
+    limits: {
+      connectionsPerSource: 200,
+      requestsPer10sPerSource: 2000,
+      websocketsPerSource: 50,
+      /** Creatio's own upload limit (MaxFileSize) is 10 MB by default; package and import files run bigger. */
+      requestBodyMb: 100,
+      /** Requests on one node at a time; the rest queue in HAProxy (timeout queue 30 s). */
+      requestsPerNode: 100,
+      tlsHandshakeSeconds: 5,
+      exemptSources: [] as readonly string[],
+    },
     tls: {
       port: 443,
       redirectHttp: true,
@@ -36,10 +56,27 @@ export const DEFAULTS = {
     },
     timeouts: {
       clientSeconds: 60,
-      /** Creatio compiles and imports inside one request; shorter cuts them off. */
-      serverSeconds: 600,
+      /** What an ordinary request may take: also how long a hung node can hold one. */
+      serverSeconds: 60,
+      /** Compilation and package installation run inside one request for minutes. */
+      longOperationSeconds: 900,
+      /**
+       * The Creatio services whose requests run for minutes, as Creatio's CLI (clio) calls them: configuration
+       * builds (WorkspaceExplorerService: Build, Rebuild, BuildConfiguration, source generation) and package
+       * installation (AppInstallerService, PackageInstallerService). .NET serves them without the /0 prefix.
+       */
+      longOperationPaths: [
+        "/0/ServiceModel/AppInstallerService.svc/",
+        "/0/ServiceModel/PackageInstallerService.svc/",
+        "/0/ServiceModel/WorkspaceExplorerService.svc/",
+        "/ServiceModel/AppInstallerService.svc/",
+        "/ServiceModel/PackageInstallerService.svc/",
+        "/ServiceModel/WorkspaceExplorerService.svc/",
+      ] as readonly string[],
       websocketIdleSeconds: 3600,
     },
+    /** Container memory when not set: 256 MB plus about 64 KB per connection (two 16 KB buffers on each side). */
+    memoryMb: (processMaxConnections: number) => 256 + Math.ceil(processMaxConnections / 16),
     healthCheck: {
       /**
        * The anonymous .NET health route (Creatio's CLI checks .NET builds here): 200 while the database and the
@@ -50,8 +87,11 @@ export const DEFAULTS = {
       intervalMs: 2000,
       fall: 3,
       rise: 2,
-      /** Read timeout of one check, so a node that accepts TCP but never answers is marked down. */
-      timeoutMs: 5000,
+      /**
+       * Read timeout of one check, so a node that accepts TCP but never answers is marked down: with the
+       * interval and fall above, a frozen node is DOWN within 2 + 3 × 2 + 2 × 1 = 10 s.
+       */
+      timeoutMs: 2000,
     },
     stats: {
       port: 9000,
@@ -60,11 +100,17 @@ export const DEFAULTS = {
       /** Host address the stats port is published on: loopback, not the public interface. */
       bindAddress: "127.0.0.1",
       metricsPath: "/metrics",
+      /** Wrong passwords per minute from one address before it is refused without a (bcrypt) check. */
+      failedLoginsPerMinute: 10,
+      /** Drain, maintenance and weight changes from the page: off; the runtime API does them. */
+      admin: false,
     },
   },
   redis: {
     db: 0,
     maxMemoryMb: 1024,
+    /** Container memory when not set: room for the data twice (an AOF rewrite forks) plus the server itself. */
+    memoryMb: (maxMemoryMb: number) => 2 * maxMemoryMb + 256,
   },
   database: {
     engine: "postgres",
@@ -73,6 +119,8 @@ export const DEFAULTS = {
     maxConnections: 500,
     /** Npgsql pool limit of each of a node's two connection strings. */
     nodePoolSize: 50,
+    /** Container memory when not set: 1 GB plus 10 MB per connection (work memory), shared_buffers included. */
+    memoryMb: (maxConnections: number) => 1024 + 10 * maxConnections,
   },
 } as const;
 

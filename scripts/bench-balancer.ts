@@ -14,7 +14,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import { parseArgs } from "node:util";
-import { renderHaproxyCfg } from "../constructs/balancer/render-haproxy-cfg";
+import { renderHaproxyCfg, renderReleaseDownNodes } from "../constructs/balancer/render-haproxy-cfg";
 import { DEFAULTS } from "../constructs/defaults";
 import { Haproxy, startHaproxy } from "../__tests__/live/support/haproxy-process";
 import { request } from "../__tests__/live/support/http-client";
@@ -178,9 +178,12 @@ async function main(): Promise<void> {
     servers: standIns.map((s) => ({ name: s.name, port: s.port, weight: 1 })),
     healthCheck: { path: hc.path, host: hc.host, intervalMs: hc.intervalMs, fall: hc.fall, rise: hc.rise, timeoutMs: hc.timeoutMs },
     timeouts: { clientMs: t.clientSeconds * 1000, serverMs: t.serverSeconds * 1000, tunnelMs: t.websocketIdleSeconds * 1000 },
-    maxConnections: DEFAULTS.balancer.maxConnections,
+    // The per-source limits are on (every request is tracked), but set above what wrk sends from its one address:
+    // the benchmark measures what they cost, not how fast they refuse.
+    limits: { maxConnections: DEFAULTS.balancer.maxConnections, connectionsPerSource: 100_000, requestsPer10sPerSource: 1_000_000_000 },
   });
   // quiet: haproxy still formats and writes its log line per request (as in the container), to /dev/null.
+  fs.writeFileSync(model.releaseDownNodesLua, renderReleaseDownNodes(model));
   haproxy = await startHaproxy(renderHaproxyCfg(model), { quiet: true });
   const direct = `http://127.0.0.1:${standIns[0].port}/`;
   const balanced = `http://127.0.0.1:${httpPort}/`;

@@ -23,6 +23,11 @@ function withLine(line: number, text: string): string {
   return lines.join("\n");
 }
 
+/** VALID with TLS on line 10 and, on line 9 (httpPort 80, the default anyway), the host the redirect names. */
+function withTls(tlsLine: string): string {
+  return withLine(10, tlsLine).replace("  httpPort: 80\n", "  publicHost: crm.example.com\n");
+}
+
 function errorsOf(text: string, file = "config/dev.yaml"): string[] {
   const result = loadEnvironment(file, text);
   if (result.ok) throw new Error("expected the config to be rejected");
@@ -41,7 +46,7 @@ describe("config: accepted", () => {
   });
 
   test("TLS given only its certificate stays so; the balancer fills in the rest", () => {
-    const result = loadEnvironment("config/dev.yaml", withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.example.com.pem }"));
+    const result = loadEnvironment("config/dev.yaml", withTls("  tls: { certificate: /etc/creatio-farm/tls/crm.example.com.pem }"));
     if (!result.ok) throw new Error(result.errors.join("\n"));
     expect(result.environment.config.balancer.tls).toEqual({ certificate: "/etc/creatio-farm/tls/crm.example.com.pem" });
   });
@@ -66,7 +71,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an unknown key names the keys that are accepted", () => {
     expect(errorsOf(withLine(3, "  tenantid: 1"))).toEqual([
-      "config/dev.yaml:3 creatio.tenantid: unknown key; expected one of: image, tenantId, httpPort, appDir, nodes",
+      "config/dev.yaml:3 creatio.tenantid: unknown key; expected one of: image, tenantId, httpPort, appDir, resources, nodes",
     ]);
   });
 
@@ -107,7 +112,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
   });
 
   test("the HTTPS port clashes with another published port", () => {
-    expect(errorsOf(withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }"))).toEqual([
+    expect(errorsOf(withTls("  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }"))).toEqual([
       "config/dev.yaml:10 balancer.tls.port: host port 80 is already published by balancer.httpPort",
     ]);
   });
@@ -119,21 +124,79 @@ describe("config: rejected, one line per problem with file, line and key path", 
     ["/etc/tls/../crm.pem", "a '..' segment"],
     ['"/etc/my tls/crm.pem"', "a space HAProxy would split on"],
   ])("a TLS certificate path that cannot work: %s (%s)", (certificate) => {
-    const [error] = errorsOf(withLine(10, `  tls: { certificate: ${certificate} }`));
+    const [error] = errorsOf(withTls(`  tls: { certificate: ${certificate} }`));
     expect(error).toMatch(
       /^config\/dev\.yaml:10 balancer\.tls\.certificate: expected an absolute path on the Docker host to a \.pem file \(chain and key\) in a directory other than \/, .*, got "/,
     );
   });
 
+  test.each(["/etc/crm.pem", "/run/crm.pem", "/root/crm.pem", "/var/lib/docker/volumes/x/crm.pem", "/proc/self/crm.pem", "/home/crm.pem"])(
+    "a certificate whose directory is a system directory (the whole directory would be mounted into the balancer): %s",
+    (certificate) => {
+      const dir = certificate.slice(0, certificate.lastIndexOf("/"));
+      expect(errorsOf(withTls(`  tls: { certificate: ${certificate} }`))).toEqual([
+        `config/dev.yaml:10 balancer.tls.certificate: expected the certificate in a directory of its own (e.g. /etc/creatio-farm/tls): its directory, ${dir}, is what gets mounted into the balancer, got "${certificate}"`,
+      ]);
+    },
+  );
+
+  test.each([
+    ["/", "/", '"/"'],
+    ["/app/../etc", "/app/../etc", '"/app/../etc"'],
+    ["/app/./x", "/app/./x", '"/app/./x"'],
+    ["app", "app", '"app"'],
+    // a very long value is shown by its start and length
+    ["5,000 characters", `/${"a".repeat(4999)}`, `"/${"a".repeat(79)}…" (5000 characters)`],
+  ])("an appDir that cannot be the application root: %s", (_, appDir, got) => {
+    expect(errorsOf(withLine(3, `  appDir: ${appDir}`))).toEqual([
+      `config/dev.yaml:3 creatio.appDir: expected an absolute directory path below / such as /app (letters, digits, '.', '_', '-'; no '.' or '..' segments; at most 200 characters), got ${got}`,
+    ]);
+  });
+
+  test.each(["postgres:18beta1", "postgres:18rc1-bookworm", "postgres:19"])("a PostgreSQL image from 18 on, however its tag goes on: %s", (image) => {
+    const [error] = errorsOf(VALID.replace("image: postgres:16", `image: ${image}`));
+    expect(error).toMatch(/^config\/dev\.yaml:13 database\.image: expected PostgreSQL 16 or 17: from 1[89] the image keeps data under/);
+  });
+
+  test.each(["0.0.0.0/16", "127.0.0.0/16", "224.0.0.0/24", "169.254.0.0/16", "8.8.0.0/16"])("a farm subnet outside the private ranges: %s", (subnet) => {
+    expect(errorsOf(`network: { appSubnet: ${subnet} }\n${VALID}`)).toEqual([
+      `config/dev.yaml:1 network.appSubnet: expected a private network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), got "${subnet}"`,
+    ]);
+  });
+
   test("TLS without a certificate", () => {
-    expect(errorsOf(withLine(10, "  tls: { port: 443 }"))).toEqual([
+    expect(errorsOf(withTls("  tls: { port: 443 }"))).toEqual([
       "config/dev.yaml:10 balancer.tls.certificate: expected a path on the Docker host such as /etc/creatio-farm/tls/crm.example.com.pem, got nothing",
     ]);
   });
 
   test("redirectHttp must be a boolean, not a string", () => {
-    expect(errorsOf(withLine(10, '  tls: { certificate: /etc/tls/crm.pem, redirectHttp: "yes" }'))).toEqual([
+    expect(errorsOf(withTls('  tls: { certificate: /etc/tls/crm.pem, redirectHttp: "yes" }'))).toEqual([
       'config/dev.yaml:10 balancer.tls.redirectHttp: expected true or false, got "yes"',
+    ]);
+  });
+
+  test("a redirect to HTTPS without the host it should name (the client's Host would make it an open redirect)", () => {
+    expect(errorsOf(withLine(10, "  tls: { certificate: /etc/tls/crm.pem }"))).toEqual([
+      "config/dev.yaml:7 balancer.publicHost: required when tls.redirectHttp is on (the default with tls): the redirect to HTTPS names this host, never the client's Host header",
+    ]);
+    // without the redirect, no host is needed
+    expect(loadEnvironment("config/dev.yaml", withLine(10, "  tls: { certificate: /etc/tls/crm.pem, redirectHttp: false }")).ok).toBe(true);
+  });
+
+  test.each([
+    ["haproxy:2.6", "2.6"],
+    ["haproxy:2.7.10-alpine", "2.7"],
+    ["registry.example.com/mirror/haproxy:1.8", "1.8"],
+  ])("an HAProxy image older than 2.8: %s", (ref, version) => {
+    expect(errorsOf(withLine(8, `  image: ${ref}`))).toEqual([
+      `config/dev.yaml:8 balancer.image: expected HAProxy 2.8 or newer (the TLS handshake deadline, timeout client-hs, needs it); this tag is ${version}, got "${ref}"`,
+    ]);
+  });
+
+  test("an exempt source that is not an address or network", () => {
+    expect(errorsOf(withLine(10, "  limits: { exemptSources: [office] }"))).toEqual([
+      'config/dev.yaml:10 balancer.limits.exemptSources[0]: expected an IPv4 address or network such as 203.0.113.0/24, got "office"',
     ]);
   });
 
@@ -225,7 +288,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("a port that is not an integer does not hide a clash between the other two", () => {
     // GIVEN stats.port mistyped and tls.port equal to httpPort
-    const text = withLine(10, "  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }").replace("stats: { port: 9000", "stats: { port: nine");
+    const text = withTls("  tls: { certificate: /etc/creatio-farm/tls/crm.pem, port: 80 }").replace("stats: { port: 9000", "stats: { port: nine");
     // THEN both are reported
     expect(errorsOf(text)).toEqual([
       "config/dev.yaml:10 balancer.tls.port: host port 80 is already published by balancer.httpPort",

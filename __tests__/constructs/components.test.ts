@@ -55,11 +55,11 @@ describe("FarmNetwork", () => {
 });
 
 describe("FarmSecrets", () => {
-  test("GIVEN the farm's secrets THEN three alphanumeric 32-character passwords, referenced by name", () => {
+  test("GIVEN the farm's secrets THEN four alphanumeric 32-character passwords, referenced by name", () => {
     const s = stack();
     const secrets = new FarmSecrets(s, "secrets");
     const json = Testing.synth(s);
-    expect(Object.keys(JSON.parse(json).resource.random_password)).toHaveLength(3);
+    expect(Object.keys(JSON.parse(json).resource.random_password)).toHaveLength(4);
     expect(json).toHaveResourceWithProperties(Password, { length: 32, special: false });
     expect(secrets.reference("database-password")).not.toBe(secrets.reference("database-superuser-password"));
   });
@@ -80,6 +80,9 @@ describe("RedisCache", () => {
     const conf = redis.container.renderedFiles();
     expect(conf.map((f) => f.path)).toEqual(["/usr/local/etc/redis/redis.conf"]);
     expect(conf[0].content).toContain("appendonly yes\n");
+    // the nodes' user is limited; the admin user's password arrives as a SHA-256 at apply time
+    expect(conf[0].content).toMatch(/^user default on nopass ~\* &\* \+@all -@dangerous \+flushdb /m);
+    expect(conf[0].content).toContain("user farm-admin on #@@secret:redis-admin-password-hash@@ ~* &* +@all\n");
   });
 
   test("GIVEN a second Redis for the same nodes THEN it is refused with the construct path", () => {

@@ -228,6 +228,31 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
     });
   });
 
+  describe("GIVEN a later configuration source that would override what the farm sets (read by .NET after appsettings.json)", () => {
+    it.each([
+      ["appsettings.Production.json setting ForwardedHeaders", { file: ["appsettings.Production.json", `{ "ForwardedHeaders": { "KnownNetworks": ["0.0.0.0/0"] } }\n`] }, /appsettings\.Production\.json sets what the farm sets/],
+      ["appsettings.Staging.json reaching in by path", { file: ["appsettings.Staging.json", `{ "ForwardedHeaders:KnownNetworks": ["0.0.0.0/0"] }\n`] }, /appsettings\.Staging\.json sets what the farm sets/],
+      ["an environment variable", { env: { ForwardedHeaders__KnownNetworks__0: "0.0.0.0/0" } }, /environment variable ForwardedHeaders__KnownNetworks__0 overrides/],
+      ["a prefixed environment variable, any case", { env: { ASPNETCORE_FORWARDEDHEADERS__KNOWNPROXIES__0: "10.0.0.1" } }, /environment variable ASPNETCORE_FORWARDEDHEADERS__KNOWNPROXIES__0 overrides/],
+      ["a command-line argument", { args: ["--ForwardedHeaders:KnownNetworks:0=0.0.0.0/0"] }, /command-line argument --ForwardedHeaders:KnownNetworks:0=0\.0\.0\.0\/0 overrides/],
+    ] as const)("WHEN %s THEN the node refuses to start", (_, source, message) => {
+      const dirs = stage();
+      if ("file" in source) fs.writeFileSync(path.join(dirs.app, source.file[0]), source.file[1]);
+      const r = entrypoint(dirs, "7", "args" in source ? [...CMD, ...source.args] : CMD, "env" in source ? { ...source.env } : {});
+      expect(r.stderr.toString()).toMatch(message);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout.toString()).not.toMatch(/^started/);
+    });
+
+    it("WHEN the other sources set other things THEN the node starts", () => {
+      const dirs = stage();
+      fs.writeFileSync(path.join(dirs.app, "appsettings.Production.json"), `{ "Logging": { "LogLevel": { "Default": "Warning" } } }\n`);
+      const r = entrypoint(dirs, "7", [...CMD, "--Logging:LogLevel:Default=Warning"], { Logging__LogLevel__Default: "Warning", ASPNETCORE_URLS: "http://+:5000" });
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString()).toMatch(/^started /);
+    });
+  });
+
   describe("GIVEN no command to exec", () => {
     it("WHEN it runs THEN it fails with a creatio-farm: message and patches nothing", () => {
       const dirs = stage();

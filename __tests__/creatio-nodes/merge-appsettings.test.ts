@@ -6,6 +6,7 @@ import {
   requireAwk,
   Run,
   mergeAppsettings,
+  checkAppsettings,
   crlf,
   FORWARDED_OVERLAY,
   overlayText,
@@ -84,6 +85,44 @@ describe.each(AWKS)("merge-appsettings.awk with $name", (awk) => {
       expect(r.status).toBe(0);
       expect(parseJson(r.stdout)).toEqual(FORWARDED_OVERLAY);
       expect(mergeAppsettings(awk, overlayText(FORWARDED_OVERLAY), r.stdout).stdout.equals(r.stdout)).toBe(true);
+    });
+  });
+
+  describe("GIVEN a member name spelled with a JSON escape (.NET decodes it)", () => {
+    it("WHEN merged THEN the escaped ForwardedHeaders is the one replaced: no wider KnownNetworks survives", () => {
+      const target = `{\n  "Forwarded\\u0048eaders": { "KnownNetworks": ["0.0.0.0/0"] },\n  "Logging": {}\n}\n`;
+      // control: as .NET reads it, the target's member is ForwardedHeaders
+      expect(Object.keys(JSON.parse(target))).toEqual(["ForwardedHeaders", "Logging"]);
+      const r = mergeAppsettings(awk, overlayText(FORWARDED_OVERLAY), target);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const merged = parseJson(r.stdout);
+      expect(merged).toEqual({ ForwardedHeaders: FORWARDED_OVERLAY.ForwardedHeaders, Logging: {} });
+    });
+  });
+
+  describe.each([
+    ["appsettings.json", "merge"],
+    ["appsettings.Production.json", "check"],
+  ])("GIVEN %s that sets a farm member by configuration path", (_, mode) => {
+    it("WHEN it is merged or checked THEN it is refused, naming the member: nothing on stdout", () => {
+      const target = `{ "Logging": {}, "forwardedHeaders:KnownNetworks": ["0.0.0.0/0"] }\n`;
+      const r = mode === "merge" ? mergeAppsettings(awk, overlayText(FORWARDED_OVERLAY), target) : checkAppsettings(awk, overlayText(FORWARDED_OVERLAY), target);
+      expect(r.stderr).toMatch(/^creatio-farm: .*member "forwardedHeaders:KnownNetworks" would override the farm's ForwardedHeaders/m);
+      expect(r.status).toBe(2);
+      expect(r.stdout.length).toBe(0);
+    });
+  });
+
+  describe("GIVEN appsettings.Production.json (read after appsettings.json)", () => {
+    it("WHEN it sets ForwardedHeaders (any spelling) THEN the check refuses it; WHEN it does not THEN the check passes silently", () => {
+      for (const name of ["ForwardedHeaders", "forwardedheaders", "Forwarded\\u0048eaders"]) {
+        const r = checkAppsettings(awk, overlayText(FORWARDED_OVERLAY), `{ "${name}": { "KnownNetworks": ["0.0.0.0/0"] } }\n`);
+        expect([name, r.status, r.stdout.length]).toEqual([name, 2, 0]);
+        expect(r.stderr).toMatch(/would override the farm's ForwardedHeaders/);
+      }
+      const ok = checkAppsettings(awk, overlayText(FORWARDED_OVERLAY), `{ "Logging": { "LogLevel": { "Default": "Warning" } } }\n`);
+      expect([ok.status, ok.stdout.length, ok.stderr]).toEqual([0, 0, ""]);
     });
   });
 

@@ -251,6 +251,37 @@ describe.each(AWKS)("patch-webhost-config.awk with $name", (awk) => {
     });
   });
 
+  describe("GIVEN a <remove> or <clear/> after the cluster keys or TenantId (which .NET applies in order)", () => {
+    // after the first block's last cluster key (acquireTriggersWithinLock, which follows clustered)
+    const last = add6("quartz.jobStore.acquireTriggersWithinLock", "false") + "\n";
+    const removeAfter = FIXTURE_CONFIG.replace(last, last + `      <remove key="Quartz.JobStore.Clustered" />\n`);
+    const clearAfter = FIXTURE_CONFIG.replace(last, last + `      <clear />\n`).replace(/(<add key="TenantId" value="\d+" \/>\n)/, `$1    <remove key="TenantId" />\n`);
+
+    it.each([
+      ["a <remove> of quartz.jobStore.clustered", removeAfter],
+      ["a <clear/> in the block and a <remove> of TenantId", clearAfter],
+    ])("WHEN %s follows THEN the keys are in force in the patched file, read the way .NET reads it", (_, input) => {
+      // control: in the input, the first block's clustering is not in force
+      expect(effectiveQuartz(input)[0]["quartz.jobstore.clustered"]).not.toBe("true");
+      const r = patchConfig(awk, input, "7");
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const out = r.stdout.toString("utf8");
+      for (const block of effectiveQuartz(out)) {
+        expect(block).toEqual(
+          expect.objectContaining({
+            "quartz.jobstore.clustered": "true",
+            "quartz.jobstore.acquiretriggerswithinlock": "true",
+            "quartz.scheduler.instanceid": "AUTO",
+          }),
+        );
+      }
+      expect(effectiveAppSettings(out).tenantid).toBe("7");
+      // and once more changes nothing
+      expect(patchConfig(awk, out, "7").stdout.equals(r.stdout)).toBe(true);
+    });
+  });
+
   describe.each(FAIL_CLOSED_CASES)("GIVEN $label", ({ content, tenant }) => {
     it("WHEN patched THEN it fails closed: exit 2, a creatio-farm: line on stderr, nothing on stdout", () => {
       const r = patchConfig(awk, content, tenant ?? "7");
@@ -260,3 +291,26 @@ describe.each(AWKS)("patch-webhost-config.awk with $name", (awk) => {
     });
   });
 });
+
+/** Children add/remove/clear of one collection, applied in order as .NET does: lower-cased key → value. */
+function applyInOrder(body: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const m of body.replace(/<!--[\s\S]*?-->/g, "").matchAll(/<(add|remove|clear)\b([^>]*)>/g)) {
+    const attr = (name: string) => new RegExp(`\\b${name}\\s*=\\s*(["'])(.*?)\\1`).exec(m[2])?.[2];
+    if (m[1] === "clear") for (const k of Object.keys(values)) delete values[k];
+    else if (m[1] === "remove") delete values[(attr("key") ?? "").toLowerCase()];
+    else values[(attr("key") ?? "").toLowerCase()] = attr("value") ?? "";
+  }
+  return values;
+}
+
+/** The settings in force in each <quartz> block of <quartzConfig>. */
+function effectiveQuartz(xml: string): Record<string, string>[] {
+  const config = /<quartzConfig\b[^>]*>([\s\S]*?)<\/quartzConfig>/.exec(xml.replace(/<!--[\s\S]*?-->/g, ""))![1];
+  return [...config.matchAll(/<quartz\b[^>]*>([\s\S]*?)<\/quartz>/g)].map((b) => applyInOrder(b[1]));
+}
+
+/** The settings in force in the root's <appSettings>. */
+function effectiveAppSettings(xml: string): Record<string, string> {
+  return applyInOrder(/<appSettings>([\s\S]*?)<\/appSettings>/.exec(xml)![1]);
+}

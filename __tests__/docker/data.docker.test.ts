@@ -53,3 +53,45 @@ test("data survives removing and recreating the PostgreSQL container on its volu
   await login(d.httpPort);
   expect(Number(await psql("SELECT count(*) FROM stand_in_login"))).toBe(before + 1);
 });
+
+/** Runs `js` with Node.js inside a node container, where the stand-in's pg and ioredis modules are; its stdout. */
+async function fromNode(js: string): Promise<string> {
+  const r = await exec(docker, d.containers.nodes[0], ["node", "-e", `process.chdir("/opt/stand-in"); module.paths.unshift("/opt/stand-in/node_modules"); ${js}`]);
+  if (r.code !== 0) throw new Error(`node -e failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test("the PostgreSQL superuser cannot log in over TCP from a node, even with its password; its password is in no container's config", async () => {
+  const password = d.outputs.database_superuser_password;
+  expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+  const js = `const { Client } = require("pg");
+    const c = new Client({ host: "postgres", user: "postgres", password: ${JSON.stringify(password)}, database: "postgres", connectionTimeoutMillis: 3000 });
+    c.connect().then(() => { console.log("connected"); return c.end(); }, (e) => console.log(e.message));`;
+  expect(await fromNode(js)).toMatch(/no pg_hba\.conf entry for host "[\d.]+", user "postgres", database "postgres"/);
+  // the nodes' role reaches its own database only
+  const asApp = (database: string) => `const { Client } = require("pg");
+    const password = /Password=([^;"]+)/.exec(require("fs").readFileSync("/app/ConnectionStrings.config", "utf8"))[1];
+    const c = new Client({ host: "postgres", user: ${JSON.stringify(dbUser)}, password, database: ${JSON.stringify(database)}, connectionTimeoutMillis: 3000 });
+    c.connect().then(() => { console.log("connected"); return c.end(); }, (e) => console.log(e.message));`;
+  expect(await fromNode(asApp(dbName))).toBe("connected");
+  expect(await fromNode(asApp("template1"))).toMatch(/no pg_hba\.conf entry/);
+  // the superuser password reaches the image as a file (POSTGRES_PASSWORD_FILE), readable by root only
+  const env = (await docker.getContainer(d.containers.postgres).inspect()).Config.Env;
+  expect(env.filter((e) => e.startsWith("POSTGRES_PASSWORD"))).toEqual(["POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password"]);
+  expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/superuser-password"])).stdout.trim()).toBe("600 root");
+});
+
+test("the nodes' Redis user cannot FLUSHALL, CONFIG, REPLICAOF or SHUTDOWN; it reads and writes; the admin user can", async () => {
+  const js = `const Redis = require("ioredis");
+    const r = new Redis({ host: "redis", maxRetriesPerRequest: 1, connectTimeout: 3000 });
+    const run = (...c) => r.call(...c).then((v) => String(v), (e) => e.message.split(" ")[0]);
+    (async () => {
+      const out = {};
+      for (const c of [["flushall"], ["config", "set", "maxmemory-policy", "allkeys-lru"], ["replicaof", "127.0.0.1", "1"], ["shutdown", "nosave"], ["set", "creatio-farm:probe", "1"], ["get", "creatio-farm:probe"]]) out[c[0]] = await run(...c);
+      console.log(JSON.stringify(out));
+      r.disconnect();
+    })();`;
+  expect(JSON.parse(await fromNode(js))).toEqual({ flushall: "NOPERM", config: "NOPERM", replicaof: "NOPERM", shutdown: "NOPERM", set: "OK", get: "1" });
+  const admin = await exec(docker, d.containers.redis, ["redis-cli", "--no-auth-warning", "--user", "farm-admin", "--pass", d.outputs.redis_admin_password, "config", "get", "maxmemory-policy"]);
+  expect(admin.stdout.trim()).toBe("maxmemory-policy\nnoeviction");
+});

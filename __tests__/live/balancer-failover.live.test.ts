@@ -18,6 +18,7 @@ import * as http from "http";
 import { Haproxy } from "./support/haproxy-process";
 import { Echo, request } from "./support/http-client";
 import { checkTimings, FAST_CHECKS, startLoopbackBalancer } from "./support/loopback";
+import { RELEASE_GRACE_MS } from "../../constructs/balancer/render-haproxy-cfg";
 import { freePort, sleep } from "./support/processes";
 import { StandIn, startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
@@ -161,6 +162,93 @@ test("a frozen node (accepts TCP, never answers) is marked DOWN by the check tim
     expect(r.status).toBe(200);
     expect((JSON.parse(r.body) as Echo).node).toBe("n1");
   }
+});
+
+test("a frozen node's in-flight requests are ended soon after it is marked DOWN, not at timeout server", async () => {
+  // GIVEN two nodes, a long timeout server (30 s), checks every 400 ms with timeout check 500 ms, fall 2
+  const hc = FAST_CHECKS;
+  const t = checkTimings(hc);
+  const nodes = [await standIn("n1"), await standIn("n2")];
+  const { haproxy, httpPort } = await balancer({
+    servers: nodes.map((n) => ({ name: n.name, port: n.port })),
+    healthCheck: hc,
+    timeouts: { serverMs: 30_000 },
+  });
+  await allUp(haproxy, 5000);
+  // WHEN n2 freezes and then six GETs are sent, so that about half of them sit on n2
+  const frozenAt = performance.now();
+  nodes[1].signal("SIGSTOP");
+  teardown.defer(() => nodes[1].signal("SIGCONT"));
+  const settled = await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      const r = await request({ port: httpPort, path: "/echo", timeoutMs: 20_000 }).then(
+        (reply) => `HTTP ${reply.status}`,
+        (err: Error) => err.message,
+      );
+      return { outcome: r, ms: performance.now() - frozenAt };
+    }),
+  );
+  // THEN every one of them is answered within the time it takes to mark n2 DOWN, plus the release grace (timeout
+  // connect + 500 ms) and one poll of the Lua task (100 ms), plus margin; not after 30 s
+  const bound = t.frozenDownMs + RELEASE_GRACE_MS + 100;
+  const last = Math.max(...settled.map((s) => s.ms));
+  measured.push(`frozen node's requests: last one settled ${last.toFixed(0)} ms after the freeze (bound ${bound} + ${MARGIN_MS} ms): ${settled.map((s) => s.outcome).join(", ")}`);
+  expect(last).toBeLessThanOrEqual(bound + MARGIN_MS);
+  // AND they were GETs, so each was replayed on n1 once n2 dropped it: no client saw an error
+  expect(settled.map((s) => s.outcome)).toEqual(Array(6).fill("HTTP 200"));
+  expect((await haproxy.serverStates("creatio")).n2.state).toBe("DOWN");
+});
+
+test("a POST whose client gave up while it waited in HAProxy never reaches the node", async () => {
+  // GIVEN one node that takes 2 requests at a time (requestsPerNode)
+  const node = await standIn("n1");
+  const { haproxy, httpPort } = await balancer({
+    servers: [{ name: "n1", port: node.port }],
+    limits: { requestsPerNode: 2 },
+    timeouts: { serverMs: 30_000 },
+  });
+  await allUp(haproxy, 5000);
+  // WHEN the node freezes with two patient POSTs on it (their clients wait 10 s)
+  node.signal("SIGSTOP");
+  teardown.defer(() => node.signal("SIGCONT"));
+  const post = (path: string, timeoutMs: number) =>
+    request({ port: httpPort, path, method: "POST", body: "order=1", timeoutMs }).then(
+      (r) => `HTTP ${r.status}`,
+      () => "gave up",
+    );
+  const patient = [post("/echo?client=patient", 10_000), post("/echo?client=patient", 10_000)];
+  await sleep(100);
+  // AND four more POSTs wait behind them in HAProxy, their clients giving up after 300 ms
+  const impatient = await Promise.all(Array.from({ length: 4 }, () => post("/echo?client=impatient", 300)));
+  expect(impatient).toEqual(Array(4).fill("gave up"));
+  // AND then the node wakes up (before it is marked DOWN) and answers the two it holds
+  await sleep(100);
+  node.signal("SIGCONT");
+  expect(await Promise.all(patient)).toEqual(["HTTP 200", "HTTP 200"]);
+  await sleep(300);
+  // THEN the node ran the two patient POSTs only: the four whose clients left while they waited in HAProxy were
+  // dropped there (abortonclose), never handed to the node
+  const counts = JSON.parse((await request({ port: node.port, path: "/__counts" })).body) as Record<string, number>;
+  measured.push(`POSTs whose clients gave up while queued: ${(counts["POST /echo"] ?? 0) - 2} of 4 reached the node (requestsPerNode 2)`);
+  expect(counts["POST /echo"]).toBe(2);
+});
+
+test("only the long Creatio operations may take longer than timeout server", async () => {
+  // GIVEN timeout server 1 s, and 5 s for the configuration build service
+  const node = await standIn("n1");
+  const { httpPort } = await balancer({
+    servers: [{ name: "n1", port: node.port }],
+    timeouts: { serverMs: 1000 },
+    longOperations: { paths: ["/ServiceModel/WorkspaceExplorerService.svc/"], serverMs: 5000 },
+  });
+  // WHEN an ordinary request and a build each take 2 s on the node
+  const [ordinary, build] = await Promise.all([
+    request({ port: httpPort, path: "/echo?delay=2000" }),
+    request({ port: httpPort, path: "/servicemodel/workspaceexplorerservice.svc/Build?delay=2000", method: "POST" }),
+  ]);
+  // THEN the ordinary one is cut at 1 s (504), the build (any case) completes
+  expect(ordinary.status).toBe(504);
+  expect(build.status).toBe(200);
 });
 
 test("haproxy starts while no node listens yet, and serves once a node starts", async () => {

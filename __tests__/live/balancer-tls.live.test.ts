@@ -82,8 +82,8 @@ test("over HTTPS every cookie is Secure exactly once, with HSTS, and the node is
   expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
 });
 
-test("plain HTTP answers 301 to the HTTPS port, keeping host, path and query but not the client's port", async () => {
-  // GIVEN TLS on its own port and redirectHttp on
+test("plain HTTP answers 301 to the configured host on the HTTPS port, keeping path and query, whatever Host the client sends", async () => {
+  // GIVEN TLS on its own port and redirectHttp on; the configured host is "localhost"
   const { httpPort, httpsPort } = await farm({ certificate: cert!.pem, redirectHttp: true });
 
   // WHEN a client asks over plain HTTP, with the HTTP port in its Host header
@@ -92,17 +92,17 @@ test("plain HTTP answers 301 to the HTTPS port, keeping host, path and query but
   // THEN HAProxy itself answers with a redirect to the HTTPS port
   expect(r.status).toBe(301);
   expect(r.headers.location).toBe(`https://localhost:${httpsPort}/0/Nui/ViewModule.aspx?a=1&b=%20x`);
-  // AND a Host without a port gets the same
-  const bare = await request({ port: httpPort, path: "/echo", headers: { Host: "crm.example.com" } });
-  expect(bare.headers.location).toBe(`https://crm.example.com:${httpsPort}/echo`);
+  // AND a Host naming another site changes nothing: the balancer is no open redirect
+  const other = await request({ port: httpPort, path: "/echo", headers: { Host: "evil.example" } });
+  expect(other.headers.location).toBe(`https://localhost:${httpsPort}/echo`);
   // AND the redirect target answers over HTTPS
   const followed = await request({ port: httpsPort, path: "/0/Nui/ViewModule.aspx?a=1&b=%20x", tls: https() });
   expect(followed.status).toBe(200);
   expect(followed.body).toBe("node n1\n");
-  // AND an HTTP/1.0 request without Host, which has nowhere to be redirected, is refused rather than sent to "https://"
+  // AND an HTTP/1.0 request without Host goes to the configured host too
   const hostless = await rawRequest(httpPort, "GET /0/ HTTP/1.0\r\n\r\n");
-  expect(hostless.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad request");
-  expect(hostless).not.toMatch(/^location:/im);
+  expect(hostless.split("\r\n")[0]).toBe("HTTP/1.1 301 Moved Permanently");
+  expect(hostless).toMatch(new RegExp(`^location: https://localhost:${httpsPort}/0/$`, "im"));
 });
 
 test("with HTTPS published on 443 the redirect names no port", async () => {
@@ -110,9 +110,9 @@ test("with HTTPS published on 443 the redirect names no port", async () => {
   const { httpPort } = await farm({ publicPort: 443, certificate: cert!.pem });
   // WHEN a client asks over plain HTTP on another port
   const r = await request({ port: httpPort, path: "/0/?x=1", headers: { Host: `crm.example.com:${httpPort}` } });
-  // THEN the Location is the default HTTPS port's
+  // THEN the Location is the default HTTPS port's, on the configured host
   expect(r.status).toBe(301);
-  expect(r.headers.location).toBe("https://crm.example.com/0/?x=1");
+  expect(r.headers.location).toBe("https://localhost/0/?x=1");
 });
 
 test("without TLS, or over plain HTTP with redirect off, cookies and headers are not touched", async () => {

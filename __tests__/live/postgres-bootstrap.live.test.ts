@@ -6,7 +6,7 @@
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { BootstrapModel, renderBootstrapSql, renderInitScript } from "../../constructs/database/render-bootstrap";
+import { BootstrapModel, renderBootstrapSql, renderInitScript, renderPgHba } from "../../constructs/database/render-bootstrap";
 import { findPostgresBinDir, PgServer, startPostgres } from "./support/postgres";
 
 // Contains a single quote, a backslash, a double quote, a dollar sign and spaces.
@@ -91,11 +91,18 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
   test("THEN CONNECT is revoked from PUBLIC: another login role cannot connect to the Creatio database", () => {
     const s = server();
     admin("postgres", "CREATE ROLE intruder LOGIN PASSWORD 'intruder-pw'");
-    // Sanity: the intruder CAN authenticate (to the postgres db), so the failure below is privileges.
-    expect(ok(s.psqlTcp("intruder", "intruder-pw", "postgres", "SELECT 1"))).toBe("1");
+    admin("postgres", "CREATE DATABASE open_db");
+    // Sanity: the intruder CAN authenticate (to a database open to PUBLIC), so the failure below is privileges.
+    expect(ok(s.psqlTcp("intruder", "intruder-pw", "open_db", "SELECT 1"))).toBe("1");
     const denied = s.psqlTcp("intruder", "intruder-pw", "creatio", "SELECT 1");
     expect(denied.status).not.toBe(0);
     expect(denied.stderr).toMatch(/permission denied for database "creatio"/);
+  });
+
+  test.each(["postgres", "template1"])("THEN the app role may not connect to the built-in database %s", (db) => {
+    const denied = server().psqlTcp("creatio_app", PASSWORD, db, "SELECT 1");
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toMatch(new RegExp(`permission denied for database "${db}"`));
   });
 
   test("THEN the app role can CREATE TABLE in schema public of its database (needed by pg_restore --no-owner)", () => {
@@ -164,5 +171,46 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
 
   test("GIVEN no PostgreSQL installation THEN the helper fails (never skips) and says how to install it", () => {
     expect(() => findPostgresBinDir("/nonexistent/postgresql")).toThrow(/apt-get install postgresql/);
+  });
+});
+
+describe("the rendered pg_hba.conf, loaded by the same server", () => {
+  // Runs last: it replaces the cluster's permissive pg_hba.conf (initdb's) with the farm's.
+  beforeAll(() => {
+    const s = server();
+    // Control: with initdb's rules the superuser, given a password, logs in over TCP
+    admin("postgres", "ALTER ROLE postgres PASSWORD 'superuser-pw'");
+    expect(ok(s.psqlTcp("postgres", "superuser-pw", "postgres", "SELECT 1"))).toBe("1");
+    const hba = ok(s.psqlAdmin("postgres", "SHOW hba_file"));
+    fs.writeFileSync(hba, renderPgHba([{ database: "creatio", role: "creatio_app", network: "127.0.0.1/32" }]));
+    expect(admin("postgres", "SELECT pg_reload_conf()")).toBe("t");
+    // the server read it without an error
+    expect(admin("postgres", "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")).toBe("0");
+  });
+
+  test("the superuser cannot log in over TCP, even with its password", () => {
+    const r = server().psqlTcp("postgres", "superuser-pw", "postgres", "SELECT 1");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/no pg_hba\.conf entry for host "127\.0\.0\.1", user "postgres"/);
+  });
+
+  test("the superuser still logs in over the local socket (docker exec)", () => {
+    expect(admin("postgres", "SELECT current_user")).toBe("postgres");
+  });
+
+  test("the app role logs in to its own database from its network, and to no other", () => {
+    const s = server();
+    expect(ok(s.psqlTcp("creatio_app", NEW_PASSWORD, "creatio", "SELECT current_user"))).toBe("creatio_app");
+    for (const db of ["postgres", "template1", "order"]) {
+      const r = s.psqlTcp("creatio_app", NEW_PASSWORD, db, "SELECT 1");
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/no pg_hba\.conf entry/);
+    }
+  });
+
+  test("any other role is refused before its password is checked", () => {
+    const r = server().psqlTcp("intruder", "intruder-pw", "open_db", "SELECT 1");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/no pg_hba\.conf entry/);
   });
 });

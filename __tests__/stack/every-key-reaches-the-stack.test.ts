@@ -18,16 +18,34 @@ const NON_DEFAULT: Record<string, unknown> = {
   "creatio.appDir": "/opt/creatio",
   "creatio.nodes[].name": "node-9",
   "creatio.nodes[].weight": 5,
+  "creatio.resources.memoryMb": 4096,
+  "creatio.resources.cpus": 1.5,
+  "balancer.resources.memoryMb": 512,
+  "balancer.resources.cpus": 0.5,
+  "redis.resources.memoryMb": 512,
+  "redis.resources.cpus": 0.5,
+  "database.resources.memoryMb": 2048,
+  "database.resources.cpus": 1,
   "balancer.image": "haproxy:2.9",
   "balancer.httpPort": 8080,
   "balancer.bindAddress": "127.0.0.2",
   "balancer.maxConnections": 5000,
+  "balancer.publicHost": "crm2.example.com",
+  "balancer.limits.connectionsPerSource": 201,
+  "balancer.limits.requestsPer10sPerSource": 2001,
+  "balancer.limits.websocketsPerSource": 51,
+  "balancer.limits.requestBodyMb": 101,
+  "balancer.limits.requestsPerNode": 101,
+  "balancer.limits.tlsHandshakeSeconds": 6,
+  "balancer.limits.exemptSources[]": "203.0.113.0/24",
   "balancer.tls.certificate": "/etc/creatio-farm/tls/other.pem",
   "balancer.tls.port": 8443,
   "balancer.tls.redirectHttp": false,
   "balancer.tls.hstsMaxAgeSeconds": 0,
   "balancer.timeouts.clientSeconds": 61,
-  "balancer.timeouts.serverSeconds": 601,
+  "balancer.timeouts.serverSeconds": 61,
+  "balancer.timeouts.longOperationSeconds": 901,
+  "balancer.timeouts.longOperationPaths[]": "/ServiceModel/Other.svc/",
   "balancer.timeouts.websocketIdleSeconds": 3601,
   "balancer.healthCheck.path": "/0/ping",
   "balancer.healthCheck.host": "crm.example.com",
@@ -40,6 +58,8 @@ const NON_DEFAULT: Record<string, unknown> = {
   "balancer.stats.user": "ops",
   "balancer.stats.bindAddress": "127.0.0.2",
   "balancer.stats.metricsPath": "/prom",
+  "balancer.stats.failedLoginsPerMinute": 11,
+  "balancer.stats.admin": true,
   "redis.image": "redis:7.4",
   "redis.db": 1,
   "redis.maxMemoryMb": 2048,
@@ -65,7 +85,10 @@ function leafKeys(node: any, prefix = ""): string[] {
 /** The baseline: the minimal environment with TLS on, so the tls keys have something to change. */
 function baseline(): FarmConfigInput {
   const input = minimalInput();
-  return { ...input, balancer: { ...input.balancer, tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } } };
+  return {
+    ...input,
+    balancer: { ...input.balancer, publicHost: "crm.example.com", tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } },
+  };
 }
 
 function withKey(input: FarmConfigInput, key: string, value: unknown): FarmConfigInput {
@@ -80,6 +103,11 @@ function withKey(input: FarmConfigInput, key: string, value: unknown): FarmConfi
     });
   }
   const last = parts[parts.length - 1];
+  if (last.endsWith("[]")) {
+    // A list of plain values: the list becomes that one value.
+    targets.forEach((t) => (t[last.slice(0, -2)] = [value]));
+    return copy;
+  }
   // A list item's key changes the first item only, so names stay unique.
   (key.includes("[]") ? targets.slice(0, 1) : targets).forEach((t) => (t[last] = value));
   return copy;

@@ -48,7 +48,12 @@ describe("CreatioFarmStack", () => {
     // GIVEN a certificate on the Docker host
     const cfg = config({
       ...minimalInput(),
-      balancer: { image: "haproxy:2.8", bindAddress: "192.0.2.10", tls: { certificate: "/etc/creatio-farm/tls/crm.example.com.pem" } },
+      balancer: {
+        image: "haproxy:2.8",
+        bindAddress: "192.0.2.10",
+        publicHost: "crm.example.com",
+        tls: { certificate: "/etc/creatio-farm/tls/crm.example.com.pem" },
+      },
     });
     // WHEN
     const { tf, stack } = synthFarmStack(cfg);
@@ -64,7 +69,8 @@ describe("CreatioFarmStack", () => {
     ]);
     const haproxyCfg = stack.balancer.container.renderedFiles()[0].content;
     expect(haproxyCfg).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/certs/crm.example.com.pem alpn h2,http/1.1\n");
-    expect(tf.output.url.value).toBe("https://192.0.2.10:443/");
+    // the URL names the public host, not the bind address
+    expect(tf.output.url.value).toBe("https://crm.example.com:443/");
   });
 
   test("outputs name the stats page and the metrics endpoint", () => {
@@ -113,17 +119,23 @@ describe("CreatioFarmStack", () => {
 
   test("secrets come from the random provider and are referenced, never inlined", () => {
     const { tf, json } = synthFarmStack();
-    expect(Object.keys(tf.resource.random_password).length).toBe(3);
+    expect(Object.keys(tf.resource.random_password).length).toBe(4);
     const pg = containers(tf)["test-postgres"];
     expect(pg.env).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^POSTGRES_PASSWORD=\$\{random_password\.secrets_database-superuser-password_\w+\.result\}$/),
+        "POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password",
         expect.stringMatching(/^CREATIO_DB_PASSWORD=\$\{random_password\.secrets_database-password_\w+\.result\}$/),
       ]),
     );
     expect(json).toMatch(/user admin password \$\{random_password\.secrets_stats-password_\w+\.bcrypt_hash\}/);
+    expect(json).toMatch(/user farm-admin on #\$\{sha256\(random_password\.secrets_redis-admin-password_\w+\.result\)\}/);
     expect(tf.output.stats_password.sensitive).toBe(true);
     expect(json).not.toContain("@@secret:");
+    // the superuser password is a 0600 file, not an environment variable
+    expect(pg.env.some((e: string) => e.startsWith("POSTGRES_PASSWORD="))).toBe(false);
+    const file = pg.upload.find((u: any) => u.file === "/opt/creatio-farm/superuser-password");
+    expect(file.permissions).toBe("0600");
+    expect(file.content).toMatch(/^\$\{random_password\.secrets_database-superuser-password_\w+\.result\}$/);
   });
 
   test("nodes run the node image, which runs the patch step before Creatio; each gets only its ConnectionStrings.config", () => {
@@ -166,6 +178,8 @@ describe("CreatioFarmStack", () => {
     expect(passwords).toEqual([
       ["secrets_database-password", { prevent_destroy: true }],
       ["secrets_database-superuser-password", { prevent_destroy: true }],
+      // Redis reads its ACL at every start: a new admin password simply takes effect with the recreated container
+      ["secrets_redis-admin-password", undefined],
       ["secrets_stats-password", undefined],
     ]);
   });
@@ -175,12 +189,22 @@ describe("CreatioFarmStack", () => {
     expect(stack.redis.container.renderedFiles()[0].content).toContain("maxmemory 2048mb\nmaxmemory-policy noeviction\n");
   });
 
-  test("the balancer's nofile limit follows maxconn", () => {
+  test("the balancer's nofile limit follows maxconn of every listener plus the stats listener's", () => {
+    // HTTP only: one listener of 10000, plus 32 for stats → 2 × 10032 + 1024
     const { json } = synthFarmStack(config({ ...minimalInput(), balancer: { image: "haproxy:2.8", maxConnections: 10000 } }));
     expect(json).toHaveResourceWithProperties(Container, {
       name: "test-haproxy",
-      ulimit: [{ name: "nofile", soft: 21024, hard: 21024 }],
+      ulimit: [{ name: "nofile", soft: 21088, hard: 21088 }],
     });
+    // HTTPS adds a listener: 2 × 20032 + 1024
+    const withTls = synthFarmStack(
+      config({
+        ...minimalInput(),
+        balancer: { image: "haproxy:2.8", maxConnections: 10000, publicHost: "crm.example.com", tls: { certificate: "/etc/tls/crm.pem" } },
+      }),
+    );
+    expect(withTls.json).toHaveResourceWithProperties(Container, { name: "test-haproxy", ulimit: [{ name: "nofile", soft: 41088, hard: 41088 }] });
+    expect(withTls.stack.balancer.container.renderedFiles()[0].content).toContain("    maxconn 20032\n");
   });
 
   test("both connection strings carry the configured pool size; max_connections reaches the server", () => {
@@ -188,7 +212,9 @@ describe("CreatioFarmStack", () => {
     const cs = uploadContent(tf, containers(tf)["test-creatio-node-1"].upload.find((u: any) => u.file === "/app/ConnectionStrings.config"));
     expect(cs).toContain("MaxPoolSize=22;");
     expect(cs).toContain("Maximum Pool Size=22\"");
-    expect(containers(tf)["test-postgres"].command).toEqual(["postgres", "-c", "max_connections=100", "-c", "shared_buffers=24MB"]);
+    expect(containers(tf)["test-postgres"].command).toEqual([
+      "postgres", "-c", "max_connections=100", "-c", "shared_buffers=24MB", "-c", "hba_file=/opt/creatio-farm/pg_hba.conf",
+    ]);
   });
 });
 
@@ -229,7 +255,7 @@ describe("relationship methods and construct validation", () => {
     // THEN haproxy.cfg serves it on 8081 only, and nothing new is published on the host
     const tf = JSON.parse(Testing.synth(stack, true));
     const cfg = containers(tf)["s-haproxy"].upload[0].content;
-    expect(cfg).toMatch(/frontend fe_portal\n    bind :8081\n.*\n    acl trusted_proxy src 172\.30\.30\.2\n/);
+    expect(cfg).toMatch(/frontend fe_portal\n    bind :8081\n[^]*?\n    acl trusted_proxy src 172\.30\.30\.2\n[^]*?\nbackend/);
     expect(cfg).toMatch(/backend be_portal\n[^]*server p1 172\.30\.10\.101:5000 weight 1\n/);
     expect(containers(tf)["s-haproxy"].ports.map((p: any) => p.internal)).toEqual([8080, 9000]);
     expect(cfg).toMatch(/backend be_portal_msg\n[^]*server p1 172\.30\.10\.101:5000 weight 1 track be_portal\/p1 cookie p1\n/);
@@ -303,6 +329,12 @@ describe("relationship methods and construct validation", () => {
     expect(
       () => new HaproxyBalancer(stack, "lb3", { environment: "s", image: "haproxy:2.8", network, secrets, tls: { certificate: "crm.pem" } }),
     ).toThrow('[s/lb3] tls.certificate: expected an absolute path on the Docker host to a .pem file');
+    expect(() => new HaproxyBalancer(stack, "lb5", { environment: "s", image: "haproxy:2.6", network, secrets })).toThrow(
+      '[s/lb5] image: expected HAProxy 2.8 or newer (the TLS handshake deadline, timeout client-hs, needs it); this tag is 2.6, got "haproxy:2.6"',
+    );
+    expect(() => new HaproxyBalancer(stack, "lb6", { environment: "s", image: "haproxy:2.8", network, secrets, tls })).toThrow(
+      "[s/lb6] publicHost: required when tls.redirectHttp is on",
+    );
     expect(
       () => new HaproxyBalancer(stack, "lb4", { environment: "s", image: "haproxy:2.8", network, secrets, stats: { uri: "/m", metricsPath: "/m" } }),
     ).toThrow("[s/lb4] stats.metricsPath: expected a path other than stats.uri: the metrics endpoint would hide the stats page");

@@ -110,12 +110,14 @@ describe("synth output", () => {
           .replace(/\$\{random_password\.secrets_([a-z-]+)_\w+\.(result|bcrypt_hash)\}/g, (_, name: string, attr: string) =>
             `[secret:${attr === "bcrypt_hash" ? `${name}-hash` : name}]`,
           )
+          .replace(/\$\{sha256\(random_password\.secrets_([a-z-]+)_\w+\.result\)\}/g, (_, name: string) => `[secret:${name}-hash]`)
           .replace(/\$\$\{/g, "${")
           .replace(/%%\{/g, "%{");
         expect(delivered).toBe(review);
         // Terraform would evaluate any ${ or %{ left unescaped: only the secret references may remain.
         const leftover = content
           .replace(/\$\{random_password\.secrets_[a-z-]+_\w+\.(result|bcrypt_hash)\}/g, "")
+          .replace(/\$\{sha256\(random_password\.secrets_[a-z-]+_\w+\.result\)\}/g, "")
           .replace(/\$\$\{|%%\{/g, "");
         expect(leftover).not.toMatch(/\$\{|%\{/);
         checked++;
@@ -228,7 +230,7 @@ describe("bad input", () => {
     const file = path.join(p.configDir, "dev.yaml");
     expect(code).toBe(1);
     expect(err).toEqual([
-      `${file}:6 creatio.nodez: unknown key; expected one of: image, tenantId, httpPort, appDir, nodes`,
+      `${file}:6 creatio.nodez: unknown key; expected one of: image, tenantId, httpPort, appDir, resources, nodes`,
       `${file}:9 creatio.nodes[1].weight: expected an integer 1..256, got "heavy"`,
       `synth: 2 problem(s); nothing was written to ${p.outdir}/`,
     ]);

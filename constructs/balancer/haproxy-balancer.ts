@@ -1,21 +1,26 @@
 import * as path from "path";
+import { Lazy, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CONTAINER, DEFAULTS, withDefaults } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
+import { httpHealthcheck } from "../lib/http-healthcheck";
+import { ResourceProps } from "../lib/resources";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
-import { IPV4_ADDRESS } from "../networks/ipv4";
+import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR } from "../networks/ipv4";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { BackendServer, IBalancerBackend } from "./balancer-backend";
 import { certificatePathProblem } from "./certificate-path";
-import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg } from "./render-haproxy-cfg";
-import { metricsPathProblem, portClashes } from "./rules";
+import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg, renderReleaseDownNodes, STATS_MAX_CONNECTIONS } from "./render-haproxy-cfg";
+import { haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "./rules";
 
 /** Inside the official image the config lives here and the default command reads it. */
 const CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
+/** The Lua task haproxy.cfg loads (lua-load), beside it. */
+const RELEASE_LUA_PATH = "/usr/local/etc/haproxy/release-down-nodes.lua";
 
 export interface HaproxyTlsProps {
   /**
@@ -34,16 +39,40 @@ export interface HaproxyTlsProps {
 export interface HaproxyTimeoutProps {
   /** @default 60 */
   readonly clientSeconds?: number;
-  /** Longest wait for a node's response; long Creatio operations must fit. @default 600 */
+  /** Longest wait for a node's response to an ordinary request; also how long a hung node holds one. @default 60 */
   readonly serverSeconds?: number;
+  /** Longest wait for a node's response to a request under `longOperationPaths`. @default 900 */
+  readonly longOperationSeconds?: number;
+  /**
+   * Path prefixes (any case) of the Creatio operations that run for minutes in one request.
+   * @default - WorkspaceExplorerService, AppInstallerService and PackageInstallerService, with and without /0
+   */
+  readonly longOperationPaths?: readonly string[];
   /** Idle timeout of a WebSocket after its upgrade. @default 3600 */
   readonly websocketIdleSeconds?: number;
+}
+
+export interface HaproxyLimitProps {
+  /** Open connections of one source address. @default 200 */
+  readonly connectionsPerSource?: number;
+  /** Requests of one source address in any 10 s; more get 429. @default 2000 */
+  readonly requestsPer10sPerSource?: number;
+  /** Open WebSockets of one source address; more get 429. @default 50 */
+  readonly websocketsPerSource?: number;
+  /** Largest request body (Content-Length) in MB; more gets 413. @default 100 */
+  readonly requestBodyMb?: number;
+  /** Requests on one node at a time; the rest queue in HAProxy. @default 100 */
+  readonly requestsPerNode?: number;
+  /** Deadline of a client's TLS handshake. @default 5 */
+  readonly tlsHandshakeSeconds?: number;
+  /** IPv4 addresses or networks exempt from the per-source limits (an office's NAT). @default - none */
+  readonly exemptSources?: readonly string[];
 }
 
 export interface HaproxyBalancerProps {
   /** Environment name: prefixes the container name. */
   readonly environment: string;
-  /** HAProxy image, 2.6 or newer, pinned. */
+  /** HAProxy image, 2.8 or newer, pinned. */
   readonly image: string;
   /** The network the balancer shares with the nodes. */
   readonly network: FarmNetwork;
@@ -52,15 +81,27 @@ export interface HaproxyBalancerProps {
   readonly httpPort?: number;
   /** Host address the HTTP (and HTTPS) ports are published on. @default "0.0.0.0" */
   readonly bindAddress?: string;
-  /** HAProxy global maxconn; the container's nofile limit is derived from it. @default 4096 */
+  /**
+   * Connections each public listener accepts; HAProxy's process limit (and the container's nofile limit) is
+   * derived from it. @default 4096
+   */
   readonly maxConnections?: number;
+  /** Host name clients use: the redirect from HTTP names it. Required when `tls.redirectHttp` is on. @default - none */
+  readonly publicHost?: string;
+  /** @default - see HaproxyLimitProps */
+  readonly limits?: HaproxyLimitProps;
+  /** @default - memory 256 MB + 64 KB per connection of the process limit; no CPU limit */
+  readonly resources?: ResourceProps;
   /** HTTPS on `tls.port`. @default - HTTP only */
   readonly tls?: HaproxyTlsProps;
-  /** @default - client 60 s, server 600 s, websocket idle 3600 s */
+  /** @default - client 60 s, server 60 s, long operations 900 s, websocket idle 3600 s */
   readonly timeouts?: HaproxyTimeoutProps;
-  /** @default - path /api/HealthCheck/Ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 5000 ms */
+  /** @default - path /api/HealthCheck/Ping, Host localhost, every 2000 ms, fall 3, rise 2, timeout 2000 ms */
   readonly healthCheck?: Partial<HaproxyHealthCheck>;
-  /** @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin, metrics on /metrics */
+  /**
+   * @default - port 9000 on 127.0.0.1, uri /haproxy_stats, user admin, metrics on /metrics, 10 failed logins a
+   * minute, no admin actions
+   */
   readonly stats?: Partial<StatsSettings>;
 }
 
@@ -74,6 +115,10 @@ export interface StatsSettings {
   readonly bindAddress: string;
   /** Prometheus endpoint on the stats port, answered without credentials. */
   readonly metricsPath: string;
+  /** Wrong passwords one address may send per minute before it is refused without a check. */
+  readonly failedLoginsPerMinute: number;
+  /** The page's admin actions (drain, maintenance, weight), refused from other origins. */
+  readonly admin: boolean;
 }
 
 export interface BackendOptions {
@@ -131,10 +176,15 @@ export class HaproxyBalancer extends Construct {
     const httpPort = props.httpPort ?? DEFAULTS.balancer.httpPort;
     const bindAddress = props.bindAddress ?? DEFAULTS.balancer.bindAddress;
     const maxConnections = props.maxConnections ?? DEFAULTS.balancer.maxConnections;
+    // The process limit render-haproxy-cfg sets: every listener's maxconn plus the stats listener's. A backend
+    // with a listener of its own adds one, so the limit is read at synth, when every backend is known.
+    const globalMaxConnections = () =>
+      maxConnections * (1 + (tls ? 1 : 0) + this.backends.filter((b) => b.listenPort !== undefined).length) + STATS_MAX_CONNECTIONS;
     const healthCheck = withDefaults<HaproxyHealthCheck>(DEFAULTS.balancer.healthCheck, props.healthCheck);
     const stats = withDefaults<StatsSettings>(DEFAULTS.balancer.stats, props.stats);
     const timeouts = withDefaults<Required<HaproxyTimeoutProps>>(DEFAULTS.balancer.timeouts, props.timeouts);
     const tls = props.tls && withDefaults<Required<HaproxyTlsProps>>({ ...DEFAULTS.balancer.tls, certificate: props.tls.certificate }, props.tls);
+    const limits = withDefaults<Required<HaproxyLimitProps>>(DEFAULTS.balancer.limits, props.limits);
 
     const [clash] = portClashes(props);
     if (clash) throw new FarmValidationError(`${clash.key}: ${clash.message}`, this);
@@ -142,6 +192,12 @@ export class HaproxyBalancer extends Construct {
     if (metricsProblem) throw new FarmValidationError(`stats.metricsPath: ${metricsProblem}`, this);
     const certificateProblem = tls && certificatePathProblem(tls.certificate);
     if (certificateProblem) throw new FarmValidationError(`tls.certificate: ${certificateProblem}, got "${tls!.certificate}"`, this);
+    const versionProblem = haproxyVersionProblem(props.image);
+    if (versionProblem) throw new FarmValidationError(`image: ${versionProblem}, got "${props.image}"`, this);
+    const redirectProblem = redirectHostProblem(props);
+    if (redirectProblem) throw new FarmValidationError(`publicHost: ${redirectProblem}`, this);
+    const exemptProblem = limits.exemptSources.find((s) => !IPV4_ADDRESS_OR_CIDR.test(s));
+    if (exemptProblem !== undefined) throw new FarmValidationError(`limits.exemptSources: expected IPv4 addresses or networks, got "${exemptProblem}"`, this);
 
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-haproxy`,
@@ -159,12 +215,20 @@ export class HaproxyBalancer extends Construct {
         : undefined,
       // HAProxy needs about two descriptors per connection plus its own; it refuses to start when it cannot
       // raise the limit to what maxconn implies.
-      ulimit: [{ name: "nofile", soft: nofileFor(maxConnections), hard: nofileFor(maxConnections) }],
+      ulimit: Lazy.anyValue({
+        produce: () => [{ name: "nofile", soft: nofileFor(globalMaxConnections()), hard: nofileFor(globalMaxConnections()) }],
+      }),
       // SIGUSR1 is HAProxy's graceful stop: established connections finish first.
       stopSignal: "SIGUSR1",
+      // The image runs as its own user on ports above 1024: no capability at all.
+      memoryMb: props.resources?.memoryMb ?? Token.asNumber(Lazy.numberValue({ produce: () => DEFAULTS.balancer.memoryMb(globalMaxConnections()) })),
+      cpus: props.resources?.cpus,
+      // Prometheus' endpoint answers without credentials and from inside the container (127.0.0.1 is let in).
+      healthcheck: httpHealthcheck(CONTAINER.haproxyStatsPort, stats.metricsPath),
+      healthcheckStartSeconds: 10,
     });
     this.address = this.container.attach(props.network, OFFSETS.balancer);
-    const host = bindAddress === "0.0.0.0" ? "localhost" : bindAddress;
+    const host = props.publicHost ?? (bindAddress === "0.0.0.0" ? "localhost" : bindAddress);
     this.url = tls ? `https://${host}:${tls.port}/` : `http://${host}:${httpPort}/`;
     this.statsUrl = `http://${stats.bindAddress}:${stats.port}${stats.uri}`;
     this.metricsUrl = `http://${stats.bindAddress}:${stats.port}${stats.metricsPath}`;
@@ -174,7 +238,17 @@ export class HaproxyBalancer extends Construct {
       path: CONFIG_PATH,
       format: "haproxy",
       render: () => renderHaproxyCfg({
-        maxConnections,
+        releaseDownNodesLua: RELEASE_LUA_PATH,
+        limits: {
+          maxConnections,
+          connectionsPerSource: limits.connectionsPerSource,
+          requestsPer10sPerSource: limits.requestsPer10sPerSource,
+          websocketsPerSource: limits.websocketsPerSource,
+          requestBodyBytes: limits.requestBodyMb * 1024 * 1024,
+          requestsPerNode: limits.requestsPerNode,
+          exemptSources: limits.exemptSources,
+        },
+        longOperations: { paths: timeouts.longOperationPaths, serverMs: timeouts.longOperationSeconds * 1000 },
         runtimeSocket: CONTAINER.haproxyRuntimeSocket,
         httpBind: `:${CONTAINER.haproxyHttpPort}`,
         tls: tls && {
@@ -183,11 +257,13 @@ export class HaproxyBalancer extends Construct {
           publicPort: tls.port,
           redirectHttp: tls.redirectHttp,
           hstsMaxAgeSeconds: tls.hstsMaxAgeSeconds,
+          canonicalHost: props.publicHost,
         },
         timeouts: {
           clientMs: timeouts.clientSeconds * 1000,
           serverMs: timeouts.serverSeconds * 1000,
           tunnelMs: timeouts.websocketIdleSeconds * 1000,
+          handshakeMs: limits.tlsHandshakeSeconds * 1000,
         },
         healthCheck,
         backends: this.backends.map((b) => this.renderBackend(b)),
@@ -198,8 +274,16 @@ export class HaproxyBalancer extends Construct {
           passwordHash: secretPlaceholder("stats-password-hash"),
           metricsPath: stats.metricsPath,
           rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
+          failedLoginsPerMinute: stats.failedLoginsPerMinute,
+          admin: stats.admin,
         },
       }),
+    });
+
+    this.container.addFile({
+      path: RELEASE_LUA_PATH,
+      format: "lua",
+      render: () => renderReleaseDownNodes({ backends: this.backends.map((b) => this.renderBackend(b)) }),
     });
 
     this.node.addValidation({

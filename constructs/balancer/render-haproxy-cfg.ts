@@ -31,6 +31,36 @@ export interface HaproxyTimeouts {
   readonly serverMs: number;
   /** Idle timeout of an upgraded (WebSocket) connection, both sides. */
   readonly tunnelMs: number;
+  /**
+   * Deadline of a client's TLS handshake (`timeout client-hs`, HAProxy 2.8+).
+   * @default - not rendered: the handshake falls under `clientMs`
+   */
+  readonly handshakeMs?: number;
+}
+
+/** What one client, and one node, may hold of the balancer. */
+export interface HaproxyLimits {
+  /** maxconn of each listener (HTTP, HTTPS, a backend's own); the process limit is their sum plus the stats'. */
+  readonly maxConnections: number;
+  /** Open connections of one source address; more are refused at accept. */
+  readonly connectionsPerSource: number;
+  /** Requests of one source address in any 10 s; more are answered 429. */
+  readonly requestsPer10sPerSource: number;
+  /** Open WebSockets of one source address; more are answered 429. */
+  readonly websocketsPerSource: number;
+  /** Largest Content-Length accepted; more is answered 413. */
+  readonly requestBodyBytes: number;
+  /** Requests on one node at a time (server maxconn); the rest queue in HAProxy. */
+  readonly requestsPerNode: number;
+  /** Networks (CIDR) or addresses exempt from the per-source limits, such as an office's NAT. */
+  readonly exemptSources: readonly string[];
+}
+
+/** Requests that may run longer than `timeouts.serverMs`. */
+export interface HaproxyLongOperations {
+  /** Path prefixes, matched without regard to case. */
+  readonly paths: readonly string[];
+  readonly serverMs: number;
 }
 
 export interface HaproxyBackend {
@@ -59,10 +89,22 @@ export interface HaproxyTls {
   readonly redirectHttp: boolean;
   /** Strict-Transport-Security max-age on every HTTPS response. */
   readonly hstsMaxAgeSeconds: number;
+  /**
+   * Host name the redirect from HTTP names, never the client's Host header (which would make the balancer an
+   * open redirect). Required when `redirectHttp` is true.
+   */
+  readonly canonicalHost?: string;
 }
 
 export interface HaproxyModel {
-  readonly maxConnections: number;
+  /**
+   * Path, inside the balancer, of the Lua task `renderReleaseDownNodes` renders: it ends the requests a node
+   * still holds once it has been DOWN for longer than timeout connect.
+   */
+  readonly releaseDownNodesLua: string;
+  readonly limits: HaproxyLimits;
+  /** @default - every request waits at most `timeouts.serverMs` */
+  readonly longOperations?: HaproxyLongOperations;
   /** Unix socket of the runtime API (admin level, mode 600). */
   readonly runtimeSocket: string;
   /** `bind` argument of the HTTP frontend, e.g. `:8080`. */
@@ -86,6 +128,10 @@ export interface HaproxyModel {
      * may: the network's gateway, where Docker's port publishing delivers connections from the host.
      */
     readonly rejectFrom: readonly { readonly subnet: string; readonly except: string }[];
+    /** Wrong passwords one address may send per minute before it is refused without a password check. */
+    readonly failedLoginsPerMinute: number;
+    /** The stats page's admin actions (drain, maintenance, weight); off, the page is read-only. */
+    readonly admin: boolean;
   };
 }
 
@@ -124,10 +170,66 @@ interface FrontendView {
   readonly hsts: number | null;
   readonly secureCookies: boolean;
   readonly trusted: string | null;
+  /** Per-source limits apply; not behind a trusted proxy, where every connection has the proxy's address. */
+  readonly perSource: boolean;
   readonly backend: string;
 }
 
+/** Connections kept for the stats listener (page and /metrics) on top of the public listeners. */
+export const STATS_MAX_CONNECTIONS = 32;
+
+/**
+ * Request headers the nodes never get from a client: frameworks and middleware read them as the client's
+ * address, the original URL or the real method. `X-Original-*` goes too (by prefix).
+ */
+export const SPOOFABLE_HEADERS = [
+  "Forwarded",
+  "X-Forwarded-Host",
+  "X-Forwarded-Port",
+  "X-Forwarded-Prefix",
+  "X-Forwarded-Server",
+  "X-Forwarded-Scheme",
+  "X-Forwarded-Ssl",
+  "X-Real-IP",
+  "X-Client-IP",
+  "X-Cluster-Client-IP",
+  "True-Client-IP",
+  "CF-Connecting-IP",
+  "Client-IP",
+  "X-Host",
+  "X-Url-Scheme",
+  "X-Rewrite-URL",
+  "X-HTTP-Method-Override",
+  "X-HTTP-Method",
+  "X-Method-Override",
+];
+
 const render = template(__dirname, "haproxy.cfg.hbs");
+const renderLua = template(__dirname, "release-down-nodes.lua.hbs");
+
+/**
+ * `timeout connect`. Nodes sit on a local Docker network, where a connection is set up in well under a
+ * millisecond; a node whose container died stops answering instead of refusing, so this is also how long a request
+ * waits before it is retried on another node.
+ */
+export const CONNECT_TIMEOUT_MS = 1000;
+/** A node's requests are ended this long after it is marked DOWN: those still connecting have retried by then. */
+export const RELEASE_GRACE_MS = CONNECT_TIMEOUT_MS + 500;
+const RELEASE_POLL_MS = 100;
+
+/** The Lua task that ends the requests of nodes DOWN for longer than RELEASE_GRACE_MS (see the .hbs). */
+export function renderReleaseDownNodes(model: Pick<HaproxyModel, "backends">): string {
+  return renderLua({
+    graceMs: RELEASE_GRACE_MS,
+    pollMs: RELEASE_POLL_MS,
+    // Backend names are [a-z0-9_-] (checked where backends are added): nothing to escape in a Lua string.
+    backends: model.backends
+      .flatMap((b) => [`be_${b.name}`, `be_${b.name}_msg`])
+      .sort(byCodeUnit)
+      .map((n) => `"${n}"`)
+      .join(", "),
+  });
+}
 
 /** HAProxy time format, in the largest unit that keeps the value whole: 600s, 1500ms, 1h. */
 export function haproxyDuration(ms: number): string {
@@ -148,13 +250,39 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
   const empty = model.backends.find((b) => b.servers.length === 0);
   if (empty) throw new Error(`backend "${empty.name}" needs at least one server`);
 
+  if (model.tls?.redirectHttp && !model.tls.canonicalHost) {
+    throw new Error("tls.redirectHttp needs tls.canonicalHost: a redirect built from the client's Host header is an open redirect");
+  }
+
   const hc = model.healthCheck;
   const d = haproxyDuration;
+  const views = frontends(model, publicBackends[0].name);
+  const limits = model.limits;
   return render({
-    maxConnections: model.maxConnections,
+    globalMaxConnections: limits.maxConnections * views.length + STATS_MAX_CONNECTIONS,
+    limits: {
+      maxConnections: limits.maxConnections,
+      connectionsPerSource: limits.connectionsPerSource,
+      requestsPer10s: limits.requestsPer10sPerSource,
+      websocketsPerSource: limits.websocketsPerSource,
+      requestBodyBytes: limits.requestBodyBytes,
+      requestsPerNode: limits.requestsPerNode,
+      exempt: limits.exemptSources.length ? [...limits.exemptSources].sort(byCodeUnit).join(" ") : null,
+    },
+    spoofableHeaders: SPOOFABLE_HEADERS,
+    longOperations: model.longOperations
+      ? { paths: [...model.longOperations.paths].sort(byCodeUnit).join(" "), timeout: d(model.longOperations.serverMs) }
+      : null,
     runtimeSocket: model.runtimeSocket,
+    releaseDownNodesLua: model.releaseDownNodesLua,
+    connectTimeout: d(CONNECT_TIMEOUT_MS),
     tls: model.tls ? TLS : null,
-    timeouts: { client: d(model.timeouts.clientMs), server: d(model.timeouts.serverMs), tunnel: d(model.timeouts.tunnelMs) },
+    timeouts: {
+      client: d(model.timeouts.clientMs),
+      handshake: model.timeouts.handshakeMs === undefined ? null : d(model.timeouts.handshakeMs),
+      server: d(model.timeouts.serverMs),
+      tunnel: d(model.timeouts.tunnelMs),
+    },
     healthCheck: {
       path: hc.path,
       host: hc.host,
@@ -166,7 +294,7 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
       fall: hc.fall,
       rise: hc.rise,
     },
-    frontends: frontends(model, publicBackends[0].name),
+    frontends: views,
     backends: model.backends.map((b) => ({
       name: b.name,
       servers: [...b.servers]
@@ -178,7 +306,7 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
       // A Secure cookie is never sent back over plain HTTP: only when HTTP answers with a redirect is it safe.
       secure: model.tls?.redirectHttp === true,
     },
-    stats: model.stats,
+    stats: { ...model.stats, maxConnections: STATS_MAX_CONNECTIONS },
   });
 }
 
@@ -189,13 +317,13 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       name: "fe_http",
       binds: [model.httpBind],
       proto: "http",
-      // Only the host part of Host is kept: HTTPS may listen on another port than the one the client used.
       redirect: tls?.redirectHttp
-        ? `https://%[req.hdr(host),regsub(:[0-9]+$,)]${tls.publicPort === 443 ? "" : `:${tls.publicPort}`}%[capture.req.uri]`
+        ? `https://${tls.canonicalHost}${tls.publicPort === 443 ? "" : `:${tls.publicPort}`}%[capture.req.uri]`
         : null,
       hsts: null,
       secureCookies: false,
       trusted: null,
+      perSource: true,
       backend: publicBackend,
     },
   ];
@@ -208,6 +336,7 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       hsts: tls.hstsMaxAgeSeconds,
       secureCookies: true,
       trusted: null,
+      perSource: true,
       backend: publicBackend,
     });
   }
@@ -222,6 +351,7 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       hsts: null,
       secureCookies: false,
       trusted: trusted.length ? [...trusted].sort(byCodeUnit).join(" ") : null,
+      perSource: trusted.length === 0,
       backend: b.name,
     });
   }

@@ -34,3 +34,30 @@ export function metricsPathProblem(stats: { readonly uri?: string; readonly metr
   const metricsPath = stats.metricsPath ?? DEFAULTS.balancer.stats.metricsPath;
   return uri === metricsPath ? `expected a path other than ${prefix}stats.uri: the metrics endpoint would hide the stats page` : undefined;
 }
+
+/**
+ * The rendered haproxy.cfg needs HAProxy 2.8+ (`timeout client-hs`, the TLS handshake deadline). A tag that names
+ * an older version is refused; a digest or an unversioned tag is taken on trust (README: check your image).
+ */
+export function haproxyVersionProblem(ref: string): string | undefined {
+  const m = /(?:^|\/)haproxy:(\d+)\.(\d+)(?:[^0-9/][^/]*)?(?:@.*)?$/.exec(ref);
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major < 2 || (major === 2 && minor < 8)) {
+    return `expected HAProxy 2.8 or newer (the TLS handshake deadline, timeout client-hs, needs it); this tag is ${major}.${minor}`;
+  }
+  return undefined;
+}
+
+export interface RedirectSettings {
+  readonly publicHost?: string;
+  readonly tls?: { readonly redirectHttp?: boolean };
+}
+
+/** A redirect to HTTPS names the configured host: one built from the client's Host header is an open redirect. */
+export function redirectHostProblem(s: RedirectSettings): string | undefined {
+  const redirects = s.tls !== undefined && (s.tls.redirectHttp ?? DEFAULTS.balancer.tls.redirectHttp);
+  return redirects && !s.publicHost
+    ? "required when tls.redirectHttp is on (the default with tls): the redirect to HTTPS names this host, never the client's Host header"
+    : undefined;
+}

@@ -4,6 +4,8 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { asset } from "../lib/template";
 import { BuiltImage } from "../lib/built-image";
+import { httpHealthcheck } from "../lib/http-healthcheck";
+import { ResourceProps } from "../lib/resources";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { SharedFile } from "../lib/shared-file";
 import { farmImage } from "../lib/farm-image";
@@ -19,7 +21,7 @@ import { FarmSecrets } from "../secrets/farm-secrets";
 import { renderConnectionStrings } from "./render-connection-strings";
 import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
 import { NodeDockerfileModel, renderNodeDockerfile } from "./render-node-dockerfile";
-import { duplicateNodeNames } from "./rules";
+import { appDirProblem, duplicateNodeNames } from "./rules";
 
 const ASSETS = path.join(__dirname, "assets");
 /** The key directory's name under the application root: what Creatio ships as DataProtection.KeysDirectory. */
@@ -45,6 +47,10 @@ export interface CreatioNodeSetProps {
   readonly httpPort?: number;
   /** Application root inside the image. @default "/app" */
   readonly appDir?: string;
+  /** Path of the node's own health check (Docker's), the one the balancer checks. @default "/api/HealthCheck/Ping" */
+  readonly healthCheckPath?: string;
+  /** Each node's limits. @default - memory 8192 MB; no CPU limit */
+  readonly resources?: ResourceProps;
   /**
    * Names the set's containers and volumes (`<env>-<component>-<node>`), so a second set (the portal's) in the
    * same environment does not collide with the first. @default "creatio"
@@ -102,6 +108,8 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
     super(scope, id);
     this.httpPort = props.httpPort ?? DEFAULTS.creatio.httpPort;
     this.appDir = props.appDir ?? DEFAULTS.creatio.appDir;
+    const appDirIssue = appDirProblem(this.appDir);
+    if (appDirIssue) throw new FarmValidationError(`appDir: ${appDirIssue}, got "${this.appDir.slice(0, 80)}"`, this);
     const tenantId = props.tenantId ?? DEFAULTS.creatio.tenantId;
     const component = props.component ?? "creatio";
     this.firstAddressOffset = props.firstAddressOffset ?? OFFSETS.firstNode;
@@ -159,6 +167,13 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
           { volumeName: logs.name, containerPath: `${this.appDir}/Logs` },
           { volumeName: keysVolume, containerPath: keysDir },
         ],
+        // The patch step rewrites the image's config files as the image's user, which may not own them.
+        capabilities: ["CHOWN", "DAC_OVERRIDE", "FOWNER"],
+        memoryMb: props.resources?.memoryMb ?? DEFAULTS.creatio.memoryMb,
+        cpus: props.resources?.cpus,
+        healthcheck: httpHealthcheck(this.httpPort, props.healthCheckPath ?? DEFAULTS.balancer.healthCheck.path),
+        // Creatio loads its configuration for minutes on a first start.
+        healthcheckStartSeconds: 600,
       });
       container.addFile(this.connectionStrings.spec);
       return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };

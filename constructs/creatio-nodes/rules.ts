@@ -13,3 +13,14 @@ export function duplicateNodeNames(names: readonly unknown[], at: (index: number
     return [{ index, message: `duplicate node name "${name}" (already used by ${at(first)})` }];
   });
 }
+
+/** Every segment starts with a letter, digit or '_': no '.', '..' or hidden names; never '/' itself. */
+const APP_DIR = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
+
+/** Why `appDir` cannot be the application root inside the image, or undefined when it can. */
+export function appDirProblem(appDir: string): string | undefined {
+  if (appDir.length > 200 || !APP_DIR.test(appDir)) {
+    return "expected an absolute directory path below / such as /app (letters, digits, '.', '_', '-'; no '.' or '..' segments; at most 200 characters)";
+  }
+  return undefined;
+}

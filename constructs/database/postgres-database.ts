@@ -3,6 +3,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
+import { ResourceProps } from "../lib/resources";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
 import { FarmNetwork } from "../networks/farm-network";
@@ -12,12 +13,15 @@ import { IDatabaseClient } from "./database-client";
 import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
 import { postgresVersionProblem } from "./rules";
 import { connectionBudgetProblem } from "./pool-sizing";
-import { renderBootstrapSql, renderInitScript } from "./render-bootstrap";
+import { renderBootstrapSql, renderInitScript, renderPgHba } from "./render-bootstrap";
 
 /** The name nodes use for the database on the data network. */
 const HOST_ALIAS = "postgres";
 const DATA_DIR = "/var/lib/postgresql/data";
 const SQL_PATH = `${CONTAINER.farmDir}/bootstrap.sql`;
+const HBA_PATH = `${CONTAINER.farmDir}/pg_hba.conf`;
+/** Read by the image's entrypoint as root (POSTGRES_PASSWORD_FILE), so it can be 0600: not in the container's config. */
+const SUPERUSER_PASSWORD_PATH = `${CONTAINER.farmDir}/superuser-password`;
 
 export interface PostgresDatabaseProps {
   /** Environment name: prefixes container and volume names. */
@@ -35,6 +39,8 @@ export interface PostgresDatabaseProps {
   readonly maxConnections?: number;
   /** Npgsql pool limit of each of a node's two connection strings. @default 50 */
   readonly nodePoolSize?: number;
+  /** @default - memory 1 GB + 10 MB per connection of maxConnections; no CPU limit */
+  readonly resources?: ResourceProps;
 }
 
 /**
@@ -86,11 +92,14 @@ export class PostgresDatabase extends Construct {
         "-c", `max_connections=${this.maxConnections}`,
         // Creatio's sizing rule: 0.24 MB of shared buffers per connection.
         "-c", `shared_buffers=${Math.ceil(this.maxConnections * 0.24)}MB`,
+        "-c", `hba_file=${HBA_PATH}`,
       ],
       env: [
         "POSTGRES_USER=postgres",
         "POSTGRES_DB=postgres",
-        `POSTGRES_PASSWORD=${secretPlaceholder("database-superuser-password")}`,
+        `POSTGRES_PASSWORD_FILE=${SUPERUSER_PASSWORD_PATH}`,
+        // The init script runs as the postgres user, which cannot read a file Docker uploads as root with 0600:
+        // this one stays in the environment (it is in every node's ConnectionStrings.config as well).
         `CREATIO_DB_PASSWORD=${secretPlaceholder("database-password")}`,
       ],
       volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIR }],
@@ -100,9 +109,25 @@ export class PostgresDatabase extends Construct {
       stopSignal: "SIGINT",
       stopTimeoutSeconds: 120,
       healthcheck: ["pg_isready", "--username=postgres", "--dbname=postgres"],
+      // The image's entrypoint starts as root, prepares PGDATA and the socket directory for the postgres user
+      // and drops to it (gosu).
+      capabilities: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
+      memoryMb: props.resources?.memoryMb ?? DEFAULTS.database.memoryMb(this.maxConnections),
+      cpus: props.resources?.cpus,
     });
     this.container.attach(props.network, OFFSETS.database, [HOST_ALIAS]);
     this.container.addFile({ path: SQL_PATH, format: "sql", render: () => renderBootstrapSql(model) });
+    this.container.addFile({
+      path: HBA_PATH,
+      format: "pg_hba",
+      render: () => renderPgHba([{ database: this.databaseName, role: this.user, network: this.network.subnet }]),
+    });
+    this.container.addFile({
+      path: SUPERUSER_PASSWORD_PATH,
+      format: "secret",
+      mode: 0o600,
+      render: () => secretPlaceholder("database-superuser-password"),
+    });
     this.container.addFile({
       path: "/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh",
       format: "sh",

@@ -52,6 +52,28 @@ function validate(model: BootstrapModel): { databaseName: string; appUser: strin
 }
 
 const sqlTemplate = template(__dirname, "bootstrap.sql.hbs");
+const hbaTemplate = template(__dirname, "pg_hba.conf.hbs");
+
+export interface PgHbaClient {
+  readonly database: string;
+  readonly role: string;
+  /** IPv4 network (CIDR) the role connects from. */
+  readonly network: string;
+}
+
+const CIDR_RE = /^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+/**
+ * pg_hba.conf: the superuser over the local socket only; each client role to its own database from its network,
+ * by password (scram-sha-256); nothing else.
+ */
+export function renderPgHba(clients: readonly PgHbaClient[]): string {
+  for (const c of clients) {
+    validate({ databaseName: c.database, appUser: c.role });
+    if (!CIDR_RE.test(c.network)) throw new Error(`creatio-farm: pg_hba network must be an IPv4 CIDR, got ${JSON.stringify(c.network)}`);
+  }
+  return hbaTemplate({ clients });
+}
 const initTemplate = template(__dirname, "init-bootstrap.sh.hbs");
 
 /** The idempotent bootstrap SQL (psql script). Expects psql variable `app_password` at run time. */

@@ -6,7 +6,8 @@
  * /var/lib/postgresql/data this version mounts, so an 18 container would restart forever.
  */
 export function postgresVersionProblem(ref: string): string | undefined {
-  const m = /(?:^|\/)postgres:(\d+)(?:[.-][^/]*)?$/.exec(ref);
+  // the major version is the tag's leading number, whatever follows it (17.2-bookworm, 18beta1, 18rc1)
+  const m = /(?:^|\/)postgres:(\d+)(?:[^0-9/][^/]*)?(?:@.*)?$/.exec(ref);
   if (!m) return undefined;
   const major = Number(m[1]);
   if (major < 16) return `expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version ${major}`;

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Construct, IConstruct } from "constructs";
-import { DataResource, Fn, ISynthesisSession, Lazy, TerraformStack } from "cdktf";
+import { DataResource, Fn, IResolvable, ISynthesisSession, Lazy, TerraformStack } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import {
@@ -55,8 +55,8 @@ export interface FarmContainerProps {
   readonly volumes?: ContainerVolumes[];
   /** Host ports; policy allows them on the edge container only. @default - none */
   readonly ports?: ContainerPorts[];
-  /** @default - Docker's defaults */
-  readonly ulimit?: ContainerUlimit[];
+  /** A token (Lazy) when the limit depends on wiring done after construction. @default - Docker's defaults */
+  readonly ulimit?: ContainerUlimit[] | IResolvable;
   /** @default - the image's STOPSIGNAL */
   readonly stopSignal?: string;
   /** /dev/shm size in MB. @default - Docker's 64 MB */
@@ -71,7 +71,21 @@ export interface FarmContainerProps {
    * @default - the image's
    */
   readonly healthcheck?: string[];
+  /** Seconds after start during which a failing health check does not count. @default 30 */
+  readonly healthcheckStartSeconds?: number;
+  /**
+   * Linux capabilities the container keeps; every other one is dropped, and no process may gain privileges
+   * (no-new-privileges), so a setuid binary in the image gives nothing. @default - none
+   */
+  readonly capabilities?: readonly string[];
+  /** Memory limit in MB; swap is not used beyond it. @default - none */
+  readonly memoryMb?: number;
+  /** CPU limit in cores (Docker refuses more than the host has). @default - none */
+  readonly cpus?: number;
 }
+
+/** What every container of the farm runs without: privilege escalation and every capability not listed. */
+export const NO_NEW_PRIVILEGES = "no-new-privileges:true";
 
 /**
  * What the components of the farm need from a workload: its name and role, its files, its place on networks.
@@ -164,8 +178,14 @@ export class FarmContainer extends Construct implements IWorkload {
         interval: "10s",
         timeout: "5s",
         retries: 5,
-        startPeriod: "30s",
+        startPeriod: `${props.healthcheckStartSeconds ?? 30}s`,
       },
+      capabilities: { drop: ["ALL"], add: props.capabilities?.length ? [...props.capabilities].sort(byCodeUnit) : undefined },
+      securityOpts: [NO_NEW_PRIVILEGES],
+      memory: props.memoryMb,
+      // Equal to memory: no swap on top of it (a swapping node or database is slower than a restarted one).
+      memorySwap: props.memoryMb,
+      cpus: props.cpus === undefined ? undefined : String(props.cpus),
       networksAdvanced: Lazy.anyValue({
         produce: () =>
           this.sortedAttachments().map((a) =>

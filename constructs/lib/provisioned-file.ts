@@ -7,7 +7,7 @@
 import { Construct, IConstruct } from "constructs";
 
 /** How a file is read, by the program that reads it. */
-export type FileFormat = "haproxy" | "nginx" | "xml" | "json" | "sh" | "sql" | "awk" | "dockerfile" | "redis" | "text";
+export type FileFormat = "haproxy" | "nginx" | "xml" | "json" | "sh" | "sql" | "awk" | "dockerfile" | "redis" | "lua" | "pg_hba" | "secret" | "text";
 
 export interface ProvisionedFileSpec {
   /** Absolute path in a container, or a path relative to an image's build context. */
@@ -58,11 +58,15 @@ const COMMENT: Readonly<Record<FileFormat, ((text: string) => string) | undefine
   awk: (t) => `# ${t}`,
   dockerfile: (t) => `# ${t}`,
   redis: (t) => `# ${t}`,
+  pg_hba: (t) => `# ${t}`,
   text: (t) => `# ${t}`,
   sql: (t) => `-- ${t}`,
+  lua: (t) => `-- ${t}`,
   // "--" may not appear inside an XML comment (an environment named a--b would otherwise break the file).
   xml: (t) => `<!-- ${t.replace(/--/g, "- -")} -->`,
   json: undefined,
+  // A secret alone in its file (read whole by an image's *_FILE variable): a marker line would become part of it.
+  secret: undefined,
 };
 
 /** The marker text set for `scope`'s tree, or a generic one. */

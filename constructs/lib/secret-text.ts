@@ -12,7 +12,9 @@ export type SecretName =
   | "database-password"
   | "database-superuser-password"
   | "stats-password"
-  | "stats-password-hash";
+  | "stats-password-hash"
+  | "redis-admin-password"
+  | "redis-admin-password-hash";
 
 const MARK = /@@secret:([a-z-]+)@@/g;
 

@@ -3,7 +3,7 @@ import { TerraformStack } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { FarmValidationError } from "../lib/errors";
 import { hostAddress, parseCidr } from "./ipv4";
-import { subnetOverlapProblem } from "./rules";
+import { subnetOverlapProblem, subnetRangeProblem } from "./rules";
 
 export interface FarmNetworkProps {
   /** Docker network name; unique per Docker host, so it carries the environment name. */
@@ -35,6 +35,8 @@ export class FarmNetwork extends Construct {
     if (!parseCidr(props.subnet)) {
       throw new FarmValidationError(`subnet must be an IPv4 network address with a prefix of /16../28, got "${props.subnet}"`, this);
     }
+    const range = subnetRangeProblem(props.subnet);
+    if (range) throw new FarmValidationError(`subnet: ${range}`, this);
     // One stack's networks share one Docker host: overlapping subnets would be refused, or route to the wrong one.
     for (const other of TerraformStack.of(this).node.findAll()) {
       if (!(other instanceof FarmNetwork) || other === this) continue;

@@ -8,6 +8,9 @@ export interface Cidr {
 /** A dotted-quad IPv4 address, each octet 0..255. */
 export const IPV4_ADDRESS = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
+/** An IPv4 address, or a network in CIDR form with any prefix 0..32 (for source lists, not farm subnets). */
+export const IPV4_ADDRESS_OR_CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\/(?:3[0-2]|[12]?\d))?$/;
+
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Parses `a.b.c.d/n`; returns undefined when the text is not a network address with a prefix of 16..28. */

@@ -19,3 +19,26 @@ export function nodeCapacityProblem(key: string, subnet: string, nodes: number, 
   const from = firstOffset === OFFSETS.firstNode ? "" : ` from host offset ${firstOffset}`;
   return nodes > room ? `${nodes} nodes do not fit in ${key} ${subnet}${from} (room for ${room}); use a larger subnet` : undefined;
 }
+
+/** The private IPv4 ranges (RFC 1918): a farm network outside them could shadow real addresses or special ones. */
+const PRIVATE: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * A farm subnet must lie in a private range: 0.0.0.0/8, loopback, link-local, multicast or a public network would
+ * hijack or shadow addresses the host and its clients need.
+ */
+export function subnetRangeProblem(subnet: string): string | undefined {
+  const cidr = parseCidr(subnet);
+  if (!cidr) return undefined;
+  const inside = PRIVATE.some((range) => {
+    const r = parseCidrAnyPrefix(range);
+    return cidr.prefix >= r.prefix && ((cidr.base ^ r.base) >>> (32 - r.prefix)) === 0;
+  });
+  return inside ? undefined : `expected a private network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), got ${subnet}`;
+}
+
+function parseCidrAnyPrefix(text: string): { base: number; prefix: number } {
+  const [addr, prefix] = text.split("/");
+  const base = addr.split(".").reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
+  return { base, prefix: Number(prefix) };
+}

@@ -3,14 +3,18 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
+import { ResourceProps } from "../lib/resources";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { IRedisClient, RedisEndpoint } from "./redis-client";
 import { renderRedisConf } from "./render-redis-conf";
+import { secretPlaceholder } from "../lib/secret-text";
 
 const CONF_PATH = "/usr/local/etc/redis/redis.conf";
 const DATA_DIR = "/data";
+/** ACL user for operators; the nodes use `default`, limited (see redis.conf). */
+export const ADMIN_USER = "farm-admin";
 /** The name nodes use for Redis on the data network. */
 const HOST_ALIAS = "redis";
 
@@ -26,6 +30,8 @@ export interface RedisCacheProps {
   readonly db?: number;
   /** Memory Redis may use for data; past it, writes are refused (noeviction). @default 1024 */
   readonly maxMemoryMb?: number;
+  /** @default - memory 2 × maxMemoryMb + 256 MB; no CPU limit */
+  readonly resources?: ResourceProps;
 }
 
 /**
@@ -46,6 +52,7 @@ export class RedisCache extends Construct {
     this.network = props.network;
     this.db = props.db ?? DEFAULTS.redis.db;
     const volume = new Volume(this, "volume", { name: `${props.environment}-redis-data` });
+    const maxMemoryMb = props.maxMemoryMb ?? DEFAULTS.redis.maxMemoryMb;
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-redis`,
       image: farmImage(this, props.image),
@@ -54,13 +61,23 @@ export class RedisCache extends Construct {
       command: ["redis-server", CONF_PATH],
       healthcheck: ["redis-cli", "ping"],
       volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
+      // The image's entrypoint starts as root, hands /data to the redis user and drops to it (setpriv/gosu).
+      capabilities: ["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"],
+      memoryMb: props.resources?.memoryMb ?? DEFAULTS.redis.memoryMb(maxMemoryMb),
+      cpus: props.resources?.cpus,
     });
     this.container.attach(props.network, OFFSETS.redis, [HOST_ALIAS]);
-    const maxMemoryMb = props.maxMemoryMb ?? DEFAULTS.redis.maxMemoryMb;
     this.container.addFile({
       path: CONF_PATH,
       format: "redis",
-      render: () => renderRedisConf({ port: CONTAINER.redisPort, dataDir: DATA_DIR, maxMemoryMb }),
+      render: () =>
+        renderRedisConf({
+          port: CONTAINER.redisPort,
+          dataDir: DATA_DIR,
+          maxMemoryMb,
+          adminUser: ADMIN_USER,
+          adminPasswordSha256: secretPlaceholder("redis-admin-password-hash"),
+        }),
     });
   }
 

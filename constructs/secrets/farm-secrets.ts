@@ -1,3 +1,4 @@
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { SecretName } from "../lib/secret-text";
@@ -12,7 +13,7 @@ import { SecretName } from "../lib/secret-text";
  */
 export class FarmSecrets extends Construct {
   private readonly references = new Map<SecretName, string>();
-  private readonly passwords: Record<"database-password" | "database-superuser-password" | "stats-password", Password>;
+  private readonly passwords: Record<"database-password" | "database-superuser-password" | "stats-password" | "redis-admin-password", Password>;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -31,6 +32,9 @@ export class FarmSecrets extends Construct {
       "database-password": password("database-password", true),
       "database-superuser-password": password("database-superuser-password", true),
       "stats-password": password("stats-password"),
+      // Redis reads its ACL at start: a new value takes effect when the container is recreated, which a changed
+      // redis.conf does anyway.
+      "redis-admin-password": password("redis-admin-password"),
     };
   }
 
@@ -41,7 +45,13 @@ export class FarmSecrets extends Construct {
     let token = this.references.get(name);
     if (token === undefined) {
       // The bcrypt hash is stable in state (unlike Terraform's bcrypt() function, which changes every plan).
-      token = name === "stats-password-hash" ? this.passwords["stats-password"].bcryptHash : this.passwords[name].result;
+      token =
+        name === "stats-password-hash"
+          ? this.passwords["stats-password"].bcryptHash
+          : name === "redis-admin-password-hash"
+            ? // redis.conf takes a SHA-256 (`#<hex>`) instead of the password; the function is stable across plans.
+              Fn.sha256(this.passwords["redis-admin-password"].result)
+            : this.passwords[name].result;
       this.references.set(name, token);
     }
     return token;

@@ -93,6 +93,11 @@ export function mergeAppsettings(awk: Awk, overlay: string | Buffer, target: str
   return runAwk(awk, ["-f", MERGE_AWK, writeTmp("appsettings.farm.json", overlay), writeTmp("appsettings.json", target)]);
 }
 
+/** The check the entrypoint runs on appsettings.<environment>.json. */
+export function checkAppsettings(awk: Awk, overlay: string | Buffer, target: string | Buffer): Run {
+  return runAwk(awk, ["-v", "check_only=1", "-f", MERGE_AWK, writeTmp("appsettings.farm.json", overlay), writeTmp("appsettings.Production.json", target)]);
+}
+
 /**
  * Evaluates several XPath expressions with one `xmllint --noout --xpath` call (which
  * also fails on any well-formedness error) and returns their string values.

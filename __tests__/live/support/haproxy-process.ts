@@ -49,6 +49,14 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
+/** Whether the haproxy on PATH is `major.minor` or newer (from `haproxy -v`). */
+export function haproxyVersionAtLeast(major: number, minor: number): boolean {
+  const out = spawnSync(requireProgram("haproxy", "haproxy"), ["-v"], { encoding: "utf8" }).stdout;
+  const m = /version (\d+)\.(\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read haproxy's version from: ${out}`);
+  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
+}
+
 /** Children of `pid`, from /proc (the kernel's list when it has one, else a scan of every process's parent). */
 export function childPids(pid: number): number[] {
   try {

@@ -20,6 +20,8 @@ export interface RequestOptions {
   readonly tls?: { readonly ca: string | Buffer; readonly servername: string };
   /** @default 5000 */
   readonly timeoutMs?: number;
+  /** Request body, sent with its Content-Length. @default - none */
+  readonly body?: string;
 }
 
 /** One request to 127.0.0.1; rejects on a network error or timeout, resolves with any HTTP status. */
@@ -46,7 +48,7 @@ export function request(opts: RequestOptions): Promise<Reply> {
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on("error", reject);
     });
-    req.end();
+    req.end(opts.body);
   });
 }
 

@@ -6,13 +6,25 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { HaproxyHealthCheck, HaproxyModel, HaproxyTimeouts, renderHaproxyCfg } from "../../../constructs/balancer/render-haproxy-cfg";
+import {
+  HaproxyHealthCheck,
+  HaproxyLimits,
+  HaproxyLongOperations,
+  HaproxyModel,
+  HaproxyTimeouts,
+  renderHaproxyCfg,
+  renderReleaseDownNodes,
+} from "../../../constructs/balancer/render-haproxy-cfg";
 import { STATS_TEST_HASH } from "../../support/hashes";
-import { Haproxy, removeWithHaproxy, startHaproxy } from "./haproxy-process";
 import { freePort } from "./processes";
+import { DEFAULTS } from "../../../constructs/defaults";
+import { Haproxy, haproxyVersionAtLeast, removeWithHaproxy, startHaproxy } from "./haproxy-process";
 import { Teardown } from "./stand-ins";
 
 export const STATS_USER = "admin";
+
+/** Whether the host's haproxy knows `timeout client-hs` (2.8+). */
+export const HOST_HAPROXY_HAS_CLIENT_HS = haproxyVersionAtLeast(2, 8);
 export const STATS_URI = "/haproxy_stats";
 export const METRICS_PATH = "/metrics";
 export const HEALTH_PATH = "/api/HealthCheck/Ping";
@@ -78,8 +90,14 @@ export interface LoopbackOptions {
     readonly servers: readonly LoopbackServer[];
     readonly trustForwardedFrom?: readonly string[];
   };
-  /** @default 1000 */
-  readonly maxConnections?: number;
+  /** @default - maxConnections 1000 and the product's per-source and per-node limits */
+  readonly limits?: Partial<HaproxyLimits>;
+  /** @default - none */
+  readonly longOperations?: HaproxyLongOperations;
+  /** @default false */
+  readonly statsAdmin?: boolean;
+  /** @default 10 */
+  readonly failedLoginsPerMinute?: number;
   /** Networks refused by the stats listener, each but one address. @default - none */
   readonly statsRejectFrom?: readonly { readonly subnet: string; readonly except: string }[];
 }
@@ -91,8 +109,20 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
   const servers = (list: readonly LoopbackServer[]) =>
     list.map((s) => ({ name: s.name, address: "127.0.0.1", port: s.port, weight: s.weight ?? 1 }));
   return {
-
-    maxConnections: opts.maxConnections ?? 1000,
+    releaseDownNodesLua: path.join(socketDir, "release-down-nodes.lua"),
+    limits: {
+      maxConnections: 1000,
+      connectionsPerSource: DEFAULTS.balancer.limits.connectionsPerSource,
+      // Every test client is 127.0.0.1 and the failover tests' loops send thousands of requests a second: the
+      // request-rate limit is lifted unless a test sets it (balancer-limits.live.test.ts does).
+      requestsPer10sPerSource: 1_000_000_000,
+      websocketsPerSource: DEFAULTS.balancer.limits.websocketsPerSource,
+      requestBodyBytes: DEFAULTS.balancer.limits.requestBodyMb * 1024 * 1024,
+      requestsPerNode: DEFAULTS.balancer.limits.requestsPerNode,
+      exemptSources: [],
+      ...opts.limits,
+    },
+    longOperations: opts.longOperations,
     runtimeSocket: path.join(socketDir, "admin.sock"),
     httpBind: `127.0.0.1:${opts.httpPort}`,
     tls: opts.tls
@@ -102,9 +132,17 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
           publicPort: opts.tls.publicPort ?? opts.tls.port,
           redirectHttp: opts.tls.redirectHttp ?? true,
           hstsMaxAgeSeconds: opts.tls.hstsMaxAgeSeconds ?? 63072000,
+          canonicalHost: "localhost",
         }
       : undefined,
-    timeouts: { clientMs: 10_000, serverMs: 10_000, tunnelMs: 30_000, ...opts.timeouts },
+    timeouts: {
+      clientMs: 10_000,
+      serverMs: 10_000,
+      tunnelMs: 30_000,
+      // `timeout client-hs` came with HAProxy 2.8; the product refuses older images, the host may have one.
+      handshakeMs: HOST_HAPROXY_HAS_CLIENT_HS ? DEFAULTS.balancer.limits.tlsHandshakeSeconds * 1000 : undefined,
+      ...opts.timeouts,
+    },
     healthCheck: { ...FAST_CHECKS, ...opts.healthCheck },
     backends: [
       { name: "creatio", servers: servers(opts.servers) },
@@ -125,6 +163,8 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
       passwordHash: STATS_TEST_HASH,
       metricsPath: METRICS_PATH,
       rejectFrom: opts.statsRejectFrom ?? [],
+      failedLoginsPerMinute: opts.failedLoginsPerMinute ?? DEFAULTS.balancer.stats.failedLoginsPerMinute,
+      admin: opts.statsAdmin ?? false,
     },
   };
 }
@@ -141,6 +181,7 @@ export async function startLoopbackBalancer(
   const httpsPort = await freePort();
   const statsPort = await freePort();
   const model = loopbackModel({ ...opts, httpPort, statsPort, tls: opts.tls && { ...opts.tls, port: httpsPort } });
+  fs.writeFileSync(model.releaseDownNodesLua, renderReleaseDownNodes(model));
   const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(model)));
   return { haproxy, httpPort, httpsPort, statsPort };
 }

@@ -13,6 +13,7 @@
  *                  answer: a node that dies in the middle of a request
  *   /__counts      200 JSON { "<METHOD> <path>": n } of every request received (asked directly, not through HAProxy)
  *   anything else  200 small text body naming the node (cheap, for the benchmark)
+ *   ?delay=<ms>    on any path above: the answer comes that much later (a long Creatio operation)
  *
  * Prints "ready <port>" on stdout once listening.
  */
@@ -38,6 +39,13 @@ const counts = {};
 const plain = Buffer.from(`node ${name}\n`);
 
 const server = http.createServer((req, res) => {
+  const delay = Number(/[?&]delay=(\d+)/.exec(req.url ?? "")?.[1] ?? 0);
+  if (delay > 0) setTimeout(() => handle(req, res), delay);
+  else handle(req, res);
+});
+
+/** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
+function handle(req, res) {
   const path = (req.url ?? "/").split("?")[0];
   if (path !== "/__counts" && path !== healthPath) counts[`${req.method} ${path}`] = (counts[`${req.method} ${path}`] ?? 0) + 1;
   if (dropPath && path === dropPath) {
@@ -71,7 +79,7 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": plain.length });
     res.end(plain);
   }
-});
+}
 
 // HAProxy keeps idle server connections for reuse: the node must not close them under a request it is sending
 // (Node's default is 5 s). headersTimeout must stay above keepAliveTimeout.

@@ -5,10 +5,17 @@
 # The overlay (first file) is a JSON object. Each of its TOP-LEVEL members replaces
 # the value of the same top-level member of appsettings.json (the whole value, no
 # deep merge) or, if absent, is appended as a new last member. Member names are
-# compared case-insensitively, as Microsoft.Extensions.Configuration does; the name
+# compared the way Microsoft.Extensions.Configuration reads them: case-insensitively,
+# with JSON escapes decoded ("Forwarded\u0048eaders" is ForwardedHeaders); the name
 # already in appsettings.json keeps its spelling. A name that only occurs at a nested
 # level is never touched. If a name occurs twice at the top level, both values are
-# replaced.
+# replaced. A top-level name that reaches inside an overlay member by configuration
+# path ("ForwardedHeaders:KnownNetworks") would override the merged value: refused.
+#
+#   awk -v check_only=1 -f merge-appsettings.awk appsettings.farm.json appsettings.Production.json
+#
+# checks a file that .NET reads after appsettings.json (appsettings.<environment>.json):
+# it may not set an overlay member, whole or by path. Prints nothing; exit 0 or 2.
 #
 # Everything else in appsettings.json keeps its bytes: a UTF-8 BOM, CRLF line endings
 # (inserted text uses the file's line ending), whitespace, //- and /* */-comments and
@@ -46,6 +53,46 @@ FILENAME == ARGV[1] { ovl = (ovn++) ? ovl "\001" $0 : $0; next }
 function fail(msg) {
     printf "creatio-farm: %s\n", msg > "/dev/stderr"
     exit 2
+}
+
+# A member name as .NET sees it: \uXXXX of printable ASCII and \" \\ \/ decoded; any
+# other escape is kept as written (it cannot spell an overlay member's name).
+function json_name(raw,    out, i, n, c, h, v) {
+    out = ""
+    n = length(raw)
+    for (i = 1; i <= n; i++) {
+        c = substr(raw, i, 1)
+        if (c != "\\") { out = out c; continue }
+        c = substr(raw, ++i, 1)
+        if (c == "u") {
+            h = tolower(substr(raw, i + 1, 4))
+            v = hexval(h)
+            i += 4
+            if (v >= 32 && v < 127) out = out sprintf("%c", v)
+            else out = out "\\u" h
+        } else if (c == "\"" || c == "\\" || c == "/") out = out c
+        else out = out "\\" c
+    }
+    return out
+}
+
+function hexval(h,    i, d, v) {
+    if (length(h) != 4) return -1
+    v = 0
+    for (i = 1; i <= 4; i++) {
+        d = index("0123456789abcdef", substr(h, i, 1))
+        if (!d) return -1
+        v = v * 16 + d - 1
+    }
+    return v
+}
+
+# Fails when target member t reaches inside overlay member m by a configuration path.
+function no_path_override(t, what,    m, lk) {
+    lk = tolower(json_name(TK[t]))
+    for (m = 1; m <= OINFO["count"]; m++)
+        if (index(lk, olow[m] ":") == 1)
+            fail(what ": member \"" TK[t] "\" would override the farm's " OK[m] " (set by creatio-farm); remove it")
 }
 
 function lineof(s, i,    t) {
@@ -217,11 +264,25 @@ END {
         sep = ": "
     }
 
-    for (m = 1; m <= OINFO["count"]; m++) { olow[m] = tolower(OK[m]); used[m] = 0 }
+    for (m = 1; m <= OINFO["count"]; m++) { olow[m] = tolower(json_name(OK[m])); used[m] = 0 }
+
+    if (check_only == 1) {
+        for (t = 1; t <= tn; t++) {
+            no_path_override(t, ARGV[2])
+            lk = tolower(json_name(TK[t]))
+            for (m = 1; m <= OINFO["count"]; m++)
+                if (olow[m] == lk)
+                    fail(ARGV[2] ": member \"" TK[t] "\" would override the farm's " OK[m] " (set by creatio-farm in appsettings.json); remove it")
+        }
+        exit 0
+    }
+
+    # before anything is printed: a refusal leaves stdout empty
+    for (t = 1; t <= tn; t++) no_path_override(t, ARGV[2])
 
     pos = 1
     for (t = 1; t <= tn; t++) {
-        lk = tolower(TK[t])
+        lk = tolower(json_name(TK[t]))
         hit = 0
         for (m = OINFO["count"]; m >= 1; m--) if (olow[m] == lk) { hit = m; break }
         if (!hit) continue

@@ -1,9 +1,11 @@
 #!/bin/sh
 # The official image's contract, in a small script of our own:
 # - options alone mean "postgres with these options";
-# - started as root, it prepares PGDATA and the socket directory and re-runs itself as postgres;
+# - started as root, it reads POSTGRES_PASSWORD_FILE into POSTGRES_PASSWORD (so the file may be root's, 0600),
+#   prepares PGDATA and the socket directory and re-runs itself as postgres;
 # - on an empty PGDATA it runs initdb with POSTGRES_USER / POSTGRES_PASSWORD, allows password logins over TCP,
-#   creates POSTGRES_DB, then runs /docker-entrypoint-initdb.d/* against a server that listens on the socket only:
+#   creates POSTGRES_DB, then runs /docker-entrypoint-initdb.d/* against a server started with the same options
+#   (hba_file included) that listens on the socket only:
 #   *.sh executed when executable for this user, sourced otherwise; *.sql fed to psql;
 # - then it execs the server, listening on every interface.
 set -eu
@@ -15,6 +17,15 @@ if [ "$1" != postgres ]; then
 fi
 
 if [ "$(id -u)" = 0 ]; then
+  if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+      echo "postgres entrypoint: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)" >&2
+      exit 1
+    fi
+    POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+    export POSTGRES_PASSWORD
+    unset POSTGRES_PASSWORD_FILE
+  fi
   mkdir -p "$PGDATA" /var/run/postgresql
   chown postgres:postgres "$PGDATA" /var/run/postgresql
   chmod 700 "$PGDATA"
@@ -37,7 +48,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf '\nhost all all all scram-sha-256\n' >> "$PGDATA/pg_hba.conf"
   printf "\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
 
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  shift
+  pg_ctl -D "$PGDATA" -o "$* -c listen_addresses=''" -w start >/dev/null
+  set -- postgres "$@"
   export PGUSER="$user"
   if [ "$db" != postgres ]; then
     psql -v ON_ERROR_STOP=1 --no-psqlrc --dbname postgres -c "CREATE DATABASE \"$db\"" >/dev/null

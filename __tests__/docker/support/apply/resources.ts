@@ -175,6 +175,14 @@ const dockerContainer: ResourceType = {
         LogConfig: { Type: c.log_driver ?? "", Config: c.log_opts ?? {} },
         Ulimits: blocks(c.ulimit).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
         ShmSize: c.shm_size === undefined ? undefined : c.shm_size * 1024 * 1024,
+        // As the provider maps them: capabilities and security_opts as given, memory and memory_swap in MB,
+        // cpus as a decimal number of cores (NanoCpus).
+        CapAdd: blocks(c.capabilities)[0]?.add,
+        CapDrop: blocks(c.capabilities)[0]?.drop,
+        SecurityOpt: c.security_opts,
+        Memory: c.memory === undefined ? undefined : c.memory * 1024 * 1024,
+        MemorySwap: c.memory_swap === undefined ? undefined : c.memory_swap > 0 ? c.memory_swap * 1024 * 1024 : c.memory_swap,
+        NanoCpus: c.cpus === undefined ? undefined : Math.round(Number(c.cpus) * 1e9),
         Mounts: [],
       },
     });

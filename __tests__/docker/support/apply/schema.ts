@@ -50,6 +50,11 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
     healthcheck: block({ test: ["string"], interval: "string", timeout: "string", start_period: "string", retries: "number" }),
     networks_advanced: block({ name: "string", ipv4_address: "string", aliases: ["string"] }),
     upload: block({ file: "string", content: "string", executable: "bool", permissions: "string" }),
+    capabilities: block({ add: ["string"], drop: ["string"] }),
+    security_opts: ["string"],
+    memory: "number",
+    memory_swap: "number",
+    cpus: "string",
     // A one-shot job: the apply waits for it (attach), it may stop (must_run false), its output is kept (logs).
     must_run: "bool",
     attach: "bool",

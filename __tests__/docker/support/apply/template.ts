@@ -1,9 +1,11 @@
 /**
  * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}` and `${local.name}`
- * references, and the
+ * references, `${sha256(type.name.attribute)}` (lowercase hex of the UTF-8 text, as Terraform's function), and the
  * escapes `$${` (a literal `${`) and `%%{` (a literal `%{`). Anything else (a function call, an expression, a
  * `%{` directive) is refused by name: the applier must never pass on text Terraform would have changed.
  */
+
+import * as crypto from "crypto";
 
 export interface Reference {
   readonly type: string;
@@ -15,7 +17,10 @@ const REFERENCE = /^([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z][a-z0-9_]*)$/;
 /** `local.<name>`: a reference with type "local" and no attribute. */
 const LOCAL = /^local\.([A-Za-z0-9_-]+)$/;
 
-type Part = { text: string } | { ref: Reference };
+/** `sha256(<reference>)`. */
+const SHA256 = /^sha256\(([^()]+)\)$/;
+
+type Part = { text: string } | { ref: Reference; sha256?: true };
 
 function parse(template: string, where: string): Part[] {
   const parts: Part[] = [];
@@ -29,13 +34,16 @@ function parse(template: string, where: string): Part[] {
       i += 3;
     } else if (template.startsWith("${", i)) {
       const end = template.indexOf("}", i);
-      const expr = end < 0 ? "" : template.slice(i + 2, end).trim();
+      const whole = end < 0 ? "" : template.slice(i + 2, end).trim();
+      const hashed = SHA256.exec(whole);
+      const expr = hashed ? hashed[1].trim() : whole;
       const m = REFERENCE.exec(expr);
       const local = m ? undefined : LOCAL.exec(expr);
-      if (!m && !local) throw new Error(`${where}: the template expression "\${${expr}}" is not implemented by the Docker tier's applier`);
+      if (!m && !local) throw new Error(`${where}: the template expression "\${${whole}}" is not implemented by the Docker tier's applier`);
       if (text) parts.push({ text });
       text = "";
-      parts.push({ ref: m ? { type: m[1], name: m[2], attribute: m[3] } : { type: "local", name: local![1], attribute: "" } });
+      const ref = m ? { type: m[1], name: m[2], attribute: m[3] } : { type: "local", name: local![1], attribute: "" };
+      parts.push(hashed ? { ref, sha256: true } : { ref });
       i = end + 1;
     } else if (template.startsWith("%{", i)) {
       throw new Error(`${where}: template directives (%{ … }) are not implemented by the Docker tier's applier`);
@@ -59,7 +67,7 @@ export function references(value: unknown, where: string): Reference[] {
 export function resolve<T>(value: T, lookup: (ref: Reference) => string, where: string): T {
   if (typeof value === "string") {
     return parse(value, where)
-      .map((p) => ("ref" in p ? lookup(p.ref) : p.text))
+      .map((p) => ("ref" in p ? (p.sha256 ? crypto.createHash("sha256").update(lookup(p.ref), "utf8").digest("hex") : lookup(p.ref)) : p.text))
       .join("") as T;
   }
   if (Array.isArray(value)) return value.map((v) => resolve(v, lookup, where)) as T;

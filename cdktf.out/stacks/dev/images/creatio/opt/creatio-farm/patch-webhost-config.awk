@@ -13,10 +13,14 @@
 #     key is inserted as a new line just before that block's </quartz>, indented like
 #     the block's other <add> lines, with the file's line ending (CRLF stays CRLF).
 #     A key present twice in one block has BOTH occurrences set (nothing is removed).
+#     .NET reads these collections in order: a later <remove key=...> of a cluster key,
+#     or a <clear/>, cancels what came before it, so the key is inserted again after
+#     it (before </quartz>) and is in force whatever the block says earlier.
 #   * In <appSettings> (child of the root element), TenantId gets value=tenant_id:
 #     an existing key is rewritten, a missing one is inserted before </appSettings>
 #     (what Creatio's `configureWebFarmMode` does on .NET, where this file is the only
-#     config). Without an <appSettings> element a one-line note goes to stderr.
+#     config); a later <remove key="TenantId"/> or <clear/> gets it inserted again at
+#     the end. Without an <appSettings> element a one-line note goes to stderr.
 #   * With -v require_redis_stores=1 (the entrypoint passes it), checks that the
 #     stores `configureWebFarmMode` moves to Redis are Redis-backed: the Application
 #     level of <storeDataAdapters>, the Workspace and Application levels of
@@ -137,6 +141,25 @@ function quartz_add(i, tag, tail,    kk, k, lk) {
             return
         }
     }
+}
+
+# part[i] is a <remove .../> or <clear/> that is a direct child of a quartz block: a
+# cluster key set before it is no longer in force, so it is inserted again at the end.
+function quartz_remove(i, tag, clear,    kk, k, lk) {
+    if (!parse_attrs(tag)) fail("cannot parse <" (clear ? "clear" : "remove") "> at line " lineno(i) " of " src)
+    if (clear) { for (k = 1; k <= NKEY; k++) found[k] = 0; return }
+    kk = attr_index("key")
+    if (!kk) return
+    lk = tolower(substr(tag, avs[kk], avl[kk]))
+    for (k = 1; k <= NKEY; k++) if (lk == tolower(KEY[k])) found[k] = 0
+}
+
+# The same for TenantId in <appSettings>.
+function appsettings_remove(i, tag, clear,    kk) {
+    if (!parse_attrs(tag)) fail("cannot parse <" (clear ? "clear" : "remove") "> at line " lineno(i) " of " src)
+    if (clear) { tenant_seen = 0; return }
+    kk = attr_index("key")
+    if (kk && tolower(substr(tag, avs[kk], avl[kk])) == "tenantid") tenant_seen = 0
 }
 
 # part[i] is an <add ...> that is a direct child of <appSettings>.
@@ -264,10 +287,14 @@ END {
             for (k = 1; k <= NKEY; k++) found[k] = 0
         } else if (name == "add" && qd && lvl == qd + 1) {
             quartz_add(i, tag, tail)
+        } else if ((name == "remove" || name == "clear") && qd && lvl == qd + 1) {
+            quartz_remove(i, tag, name == "clear")
         } else if (name == "appSettings" && lvl == 2) {
             if (!selfclose) { nas++; as = lvl }
         } else if (name == "add" && as && lvl == as + 1) {
             appsettings_add(i, tag, tail)
+        } else if ((name == "remove" || name == "clear") && as && lvl == as + 1) {
+            appsettings_remove(i, tag, name == "clear")
         } else if (name == "terrasoft" && lvl == 2) {
             if (!selfclose) ts = lvl
         } else if ((name == "storeDataAdapters" || name == "storeCacheAdapters") && ts && lvl == ts + 1) {

@@ -48,6 +48,9 @@ SELECT pg_catalog.pg_encoding_to_char(encoding) <> 'UTF8' AS db_not_utf8
 ALTER DATABASE :"db_name" OWNER TO :"app_user";
 REVOKE ALL ON DATABASE :"db_name" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"app_user";
+-- The built-in databases are the superuser's: no other role may connect to them (pg_hba.conf says so too).
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 
 -- 4. Schema "public" inside the database: the app role must be able to CREATE there
 --    (pg_restore --no-owner; PostgreSQL 15+ no longer grants CREATE to PUBLIC).

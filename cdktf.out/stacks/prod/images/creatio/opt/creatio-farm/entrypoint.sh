@@ -108,6 +108,45 @@ else
   log "$appsettings patched (created from $overlay)"
 fi
 
+# .NET reads appsettings.json, then appsettings.<environment>.json, environment variables and command-line
+# arguments, each overriding the ones before: none of them may set a member the farm sets (ForwardedHeaders would
+# otherwise trust a wider network, DataProtection use another key ring).
+env_name=${ASPNETCORE_ENVIRONMENT:-${DOTNET_ENVIRONMENT:-Production}}
+for later in "$app_dir"/appsettings.*.json; do
+  [ -f "$later" ] || continue
+  case ${later##*/} in
+    appsettings.farm.json) continue ;;
+  esac
+  # The environment's file is the one .NET reads; the others are checked too, so switching the environment
+  # cannot bring an override in.
+  LC_ALL=C $awk_cmd -v check_only=1 -f "$merge_awk" "$overlay" "$later" \
+    || die "$later sets what the farm sets in appsettings.json (environment $env_name); refusing to start"
+done
+# The overlay is rendered by creatio-farm with two-space indentation: its top-level members are its sections.
+sections=$(sed -n 's/^  "\([A-Za-z]*\)":.*/\1/p' "$overlay" | tr 'A-Z' 'a-z')
+[ -n "$sections" ] || die "$overlay names no section; refusing to start"
+overrides() { # $1 = a configuration key as the environment or the command line spells it
+  key=$(printf '%s' "$1" | tr 'A-Z' 'a-z')
+  key=${key#aspnetcore_}
+  key=${key#dotnet_}
+  for section in $sections; do
+    case $key in
+      "$section"__* | "$section":*) return 0 ;;
+    esac
+  done
+  return 1
+}
+for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_:.]*\)=.*/\1/p'); do
+  if overrides "$name"; then die "environment variable $name overrides what the farm sets in appsettings.json; refusing to start"; fi
+done
+for arg in "$@"; do
+  case $arg in
+    --*=* | /*=*) key=${arg%%=*}; key=${key#--}; key=${key#/} ;;
+    *) continue ;;
+  esac
+  if overrides "$key"; then die "command-line argument $arg overrides what the farm sets in appsettings.json; refusing to start"; fi
+done
+
 has_key() { # $1 = directory
   for f in "$1"/key-*.xml; do
     if [ -f "$f" ]; then return 0; fi
