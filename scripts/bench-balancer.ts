@@ -14,11 +14,11 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import { parseArgs } from "node:util";
-import { renderHaproxyCfg, renderReleaseDownNodes } from "../constructs/balancer/render-haproxy-cfg";
+import { renderHaproxyCfg } from "../constructs/balancer/render-haproxy-cfg";
 import { DEFAULTS } from "../constructs/defaults";
 import { Haproxy, startHaproxy } from "../__tests__/live/support/haproxy-process";
 import { request } from "../__tests__/live/support/http-client";
-import { loopbackModel } from "../__tests__/live/support/loopback";
+import { loopbackModel, writeModelFiles } from "../__tests__/live/support/loopback";
 import { freePort } from "../__tests__/live/support/processes";
 import { StandIn, startStandIn, strayPids } from "../__tests__/live/support/stand-ins";
 
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     limits: { maxConnections: DEFAULTS.balancer.maxConnections, connectionsPerSource: 100_000, requestsPer10sPerSource: 1_000_000_000 },
   });
   // quiet: haproxy still formats and writes its log line per request (as in the container), to /dev/null.
-  fs.writeFileSync(model.releaseDownNodesLua, renderReleaseDownNodes(model));
+  writeModelFiles(model);
   haproxy = await startHaproxy(renderHaproxyCfg(model), { quiet: true });
   const direct = `http://127.0.0.1:${standIns[0].port}/`;
   const balanced = `http://127.0.0.1:${httpPort}/`;

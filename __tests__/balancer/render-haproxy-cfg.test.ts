@@ -107,6 +107,16 @@ describe("renderHaproxyCfg", () => {
     expect(section(renderHaproxyCfg(model()), "global")).toContain(`lua-load ${luaPath}`);
   });
 
+  test("server states: saved where the model says and read by both backends of each node set; the file passes -dW -c", () => {
+    const state = path.join(workDir, "servers.state");
+    fs.writeFileSync(state, "1\n");
+    const cfg = renderHaproxyCfg(model({ serverStateFile: state }));
+    expect(section(cfg, "global")).toContain(`server-state-file ${state}`);
+    for (const backend of ["backend be_creatio", "backend be_creatio_msg"]) expect(section(cfg, backend)).toContain("load-server-state-from-file global");
+    expect(haproxyCheck(cfg).status).toBe(0);
+    expect(renderHaproxyCfg(model())).not.toMatch(/server-state/);
+  });
+
   test("the Lua check is a real gate: a syntax error fails haproxy -c", () => {
     expect(haproxyCheck(renderHaproxyCfg(model()), "core.register_task(function(\n").status).not.toBe(0);
   });

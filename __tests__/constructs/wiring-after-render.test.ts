@@ -19,7 +19,7 @@ function farm() {
 
 test("GIVEN haproxy.cfg was rendered WHEN a backend is added THEN it is refused (the file would not serve it)", () => {
   const { stack, portal } = farm();
-  stack.balancer.container.renderedFiles();
+  stack.balancer.configJob.renderedFiles();
   expect(() => stack.balancer.addBackend(portal, { name: "portal", listenPort: 8081 })).toThrow(
     "[s/balancer] addBackend is called after haproxy.cfg was rendered (synth): add every backend before synth",
   );

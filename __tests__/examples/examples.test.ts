@@ -40,7 +40,10 @@ function checkWith(program: string, pkg: string, args: (file: string) => string[
   }
 }
 
-/** The other files of the same container, by their path inside it (a config may load another file). */
+/**
+ * The other files of the same container, by the path a config names them at: the file itself, or one staged under
+ * another directory with that name (the balancer's config job installs them where haproxy.cfg names them).
+ */
 type Siblings = (pathInContainer: string) => string;
 
 /** The real program that reads each format, run on every file of that format. */
@@ -63,6 +66,12 @@ const CHECKS: Partial<Record<FileFormat, (content: string, siblings: Siblings) =
         const lua = path.join(dir, path.basename(inContainer));
         fs.writeFileSync(lua, siblings(inContainer));
         return `    lua-load ${lua}`;
+      });
+      // the server state file as the config job leaves it before a first start (the format version)
+      cfg = cfg.replace(/^    server-state-file (\S+)$/m, () => {
+        const state = path.join(dir, "servers.state");
+        fs.writeFileSync(state, "1\n");
+        return `    server-state-file ${state}`;
       });
       expect(checkWith("haproxy", "haproxy", (f) => ["-dW", "-c", "-f", f], cfg).output).toContain("Configuration file is valid");
     } finally {
@@ -143,7 +152,9 @@ describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (
   test.each(checked.map((f) => [f.key, f.file.format, f] as const))("%s (%s) passes its format's check", (_, format, { file }) => {
     const container = _.slice(0, _.indexOf("/"));
     const siblings: Siblings = (p) => {
-      const sibling = files.find((f) => f.key === `${container}${p}`);
+      const sibling =
+        files.find((f) => f.key === `${container}${p}`) ??
+        files.find((f) => f.key.startsWith(`${container}/`) && path.posix.basename(f.key) === path.posix.basename(p));
       if (!sibling) throw new Error(`${container} has no file ${p}`);
       return toReviewText(sibling.file.content);
     };

@@ -8,10 +8,9 @@ import * as http from "http";
 import WebSocket from "ws";
 import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
 import { Echo, request } from "./support/http-client";
-import { loopbackModel } from "./support/loopback";
+import { loopbackModel, writeModelFiles } from "./support/loopback";
 import { Haproxy, startHaproxy } from "./support/haproxy-process";
 import { freePort, sleep } from "./support/processes";
-import { renderReleaseDownNodes } from "../../constructs/balancer/render-haproxy-cfg";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
 const teardown = new Teardown();
@@ -37,7 +36,7 @@ test("a reload with new weights keeps an open WebSocket and loses none of the re
   const before = loopbackModel({ ...opts, servers: [{ name: "n1", port: nodes[0].port }, { name: "n2", port: nodes[1].port }] });
   // the same model, runtime socket and Lua file included, but for n1's weight
   const after = { ...before, backends: before.backends.map((b) => ({ ...b, servers: b.servers.map((x) => (x.name === "n1" ? { ...x, weight: 2 } : x)) })) };
-  fs.writeFileSync(before.releaseDownNodesLua, renderReleaseDownNodes(before));
+  writeModelFiles(before);
   const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(before)));
   const [oldWorker] = workers(haproxy);
 

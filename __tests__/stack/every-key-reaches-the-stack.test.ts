@@ -129,7 +129,8 @@ test("a balancer given only a certificate gets the documented TLS defaults: port
   const { tf } = synthFarmStack(config(baseline()));
   const haproxy = Object.values<any>(tf.resource.docker_container).find((c) => c.name === "test-haproxy");
   expect(haproxy.ports.map((p: any) => [p.internal, p.external])).toContainEqual([8443, 443]);
-  const cfg: string = haproxy.upload[0].content;
+  const job = Object.values<any>(tf.resource.docker_container).find((c) => c.name === "test-haproxy-config");
+  const cfg: string = job.upload.find((u: any) => u.file.endsWith("/haproxy.cfg")).content;
   expect(cfg).toMatch(/\n    http-request redirect location \S+ code 301\n/);
   expect(cfg).toContain('http-after-response set-header Strict-Transport-Security "max-age=63072000"');
 });

@@ -31,6 +31,7 @@ describe("CreatioFarmStack", () => {
       "test-creatio-node-1",
       "test-creatio-node-2",
       "test-haproxy",
+      "test-haproxy-config",
       "test-postgres",
       "test-redis",
     ]);
@@ -41,7 +42,42 @@ describe("CreatioFarmStack", () => {
       { internal: 8080, external: 80, ip: "0.0.0.0", protocol: "tcp" },
       { internal: 9000, external: 9000, ip: "127.0.0.1", protocol: "tcp" },
     ]);
-    expect(byName["test-haproxy"].volumes).toBeUndefined();
+    // the configuration volume (read-only) and HAProxy's home; no bind mount without TLS
+    expect(byName["test-haproxy"].volumes).toEqual([
+      { volume_name: expect.stringMatching(/^\$\{docker_volume\.balancer_config-volume_\w+\.name\}$/), container_path: "/usr/local/etc/haproxy/farm", read_only: true },
+      { volume_name: expect.stringMatching(/^\$\{docker_volume\.balancer_run-volume_\w+\.name\}$/), container_path: "/var/lib/haproxy" },
+    ]);
+    expect(Object.values<any>(tf.resource.docker_volume).map((v) => v.name).sort()).toEqual(
+      expect.arrayContaining(["test-haproxy-config", "test-haproxy-run"]),
+    );
+  });
+
+  test("a configuration change reaches the balancer through the config job, never by replacing the balancer", () => {
+    const { tf } = synthFarmStack();
+    const balancer = containers(tf)["test-haproxy"];
+    const job = containers(tf)["test-haproxy-config"];
+    // the balancer has no upload (the provider replaces a container whose uploads change): it waits for its first
+    // configuration, then runs the image's entrypoint on it
+    expect(balancer.upload).toBeUndefined();
+    expect(balancer.entrypoint).toEqual([
+      "/bin/sh",
+      "-c",
+      "until [ -s /usr/local/etc/haproxy/farm/haproxy.cfg ]; do sleep 1; done; exec /bin/sh /usr/local/bin/docker-entrypoint.sh haproxy -f /usr/local/etc/haproxy/farm/haproxy.cfg",
+    ]);
+    // the job carries the files, runs in the balancer's process namespace with no network, and is waited for
+    expect(job.upload.map((u: any) => [u.file, u.permissions])).toEqual([
+      ["/opt/creatio-farm/install-haproxy-config.sh", "0755"],
+      ["/opt/creatio-farm/staged/haproxy.cfg", "0644"],
+      ["/opt/creatio-farm/staged/release-down-nodes.lua", "0644"],
+    ]);
+    expect([job.pid_mode, job.network_mode, job.user, job.capabilities.add, job.attach, job.must_run]).toEqual([
+      "container:test-haproxy", "none", "root", ["DAC_OVERRIDE", "KILL"], true, false,
+    ]);
+    expect(job.depends_on).toEqual([expect.stringMatching(/^docker_container\.balancer_container_/)]);
+    // the same two volumes as the balancer, writable here
+    expect(job.volumes.map((v: any) => [v.volume_name, v.container_path, v.read_only])).toEqual(
+      balancer.volumes.map((v: any) => [v.volume_name, v.container_path, undefined]),
+    );
   });
 
   test("TLS: HTTPS published beside HTTP, the certificate's directory mounted read-only, the URL output on https", () => {
@@ -64,10 +100,14 @@ describe("CreatioFarmStack", () => {
       { internal: 8443, external: 443, ip: "192.0.2.10", protocol: "tcp" },
       { internal: 9000, external: 9000, ip: "127.0.0.1", protocol: "tcp" },
     ]);
-    expect(haproxy.volumes).toEqual([
-      { host_path: "/etc/creatio-farm/tls", container_path: "/usr/local/etc/haproxy/certs", read_only: true },
-    ]);
-    const haproxyCfg = stack.balancer.container.renderedFiles()[0].content;
+    expect(haproxy.volumes).toContainEqual({ host_path: "/etc/creatio-farm/tls", container_path: "/usr/local/etc/haproxy/certs", read_only: true });
+    // the config job checks the file with the certificate in place
+    expect(containers(tf)["test-haproxy-config"].volumes).toContainEqual({
+      host_path: "/etc/creatio-farm/tls",
+      container_path: "/usr/local/etc/haproxy/certs",
+      read_only: true,
+    });
+    const haproxyCfg = stack.balancer.configJob.renderedFiles().find((f) => f.path.endsWith("/haproxy.cfg"))!.content;
     expect(haproxyCfg).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/certs/crm.example.com.pem alpn h2,http/1.1\n");
     // the URL names the public host, not the bind address
     expect(tf.output.url.value).toBe("https://crm.example.com:443/");
@@ -204,7 +244,7 @@ describe("CreatioFarmStack", () => {
       }),
     );
     expect(withTls.json).toHaveResourceWithProperties(Container, { name: "test-haproxy", ulimit: [{ name: "nofile", soft: 41088, hard: 41088 }] });
-    expect(withTls.stack.balancer.container.renderedFiles()[0].content).toContain("    maxconn 20032\n");
+    expect(withTls.stack.balancer.configJob.renderedFiles().find((f) => f.path.endsWith("/haproxy.cfg"))!.content).toContain("    maxconn 20032\n");
   });
 
   test("both connection strings carry the configured pool size; max_connections reaches the server", () => {
@@ -254,7 +294,7 @@ describe("relationship methods and construct validation", () => {
     stack.database.allowFrom(portal);
     // THEN haproxy.cfg serves it on 8081 only, and nothing new is published on the host
     const tf = JSON.parse(Testing.synth(stack, true));
-    const cfg = containers(tf)["s-haproxy"].upload[0].content;
+    const cfg = containers(tf)["s-haproxy-config"].upload.find((u: any) => u.file.endsWith("/haproxy.cfg")).content;
     expect(cfg).toMatch(/frontend fe_portal\n    bind :8081\n[^]*?\n    acl trusted_proxy src 172\.30\.30\.2\n[^]*?\nbackend/);
     expect(cfg).toMatch(/backend be_portal\n[^]*server p1 172\.30\.10\.101:5000 weight 1\n/);
     expect(containers(tf)["s-haproxy"].ports.map((p: any) => p.internal)).toEqual([8080, 9000]);

@@ -92,7 +92,7 @@ describe("synth output", () => {
     );
     expect(collated).toEqual(["aa,b", "b,aa"]);
     expect(outputs[1]).toEqual(outputs[0]);
-    expect(outputs[0]["stacks/dev/files/dev-haproxy/usr/local/etc/haproxy/haproxy.cfg"]).toMatch(/server aa [^\n]*\n\s+server b /);
+    expect(outputs[0]["stacks/dev/files/dev-haproxy-config/opt/creatio-farm/staged/haproxy.cfg"]).toMatch(/server aa [^\n]*\n\s+server b /);
   });
 
   test("every provisioned file has a review copy that is exactly what Terraform hands the container", () => {
@@ -126,7 +126,7 @@ describe("synth output", () => {
     // Every review copy under files/ was checked: none is written without an upload behind it.
     expect(checked).toBe(Object.keys(readTree(path.join(stackDir, "files"))).length);
     // haproxy.cfg (%{+Q}r) and the PostgreSQL init script (${POSTGRES_USER:-}) hold literal interpolation syntax
-    expect(fs.readFileSync(path.join(stackDir, "files/dev-haproxy/usr/local/etc/haproxy/haproxy.cfg"), "utf8")).toContain("%{+Q}r");
+    expect(fs.readFileSync(path.join(stackDir, "files/dev-haproxy-config/opt/creatio-farm/staged/haproxy.cfg"), "utf8")).toContain("%{+Q}r");
     expect(fs.readFileSync(path.join(stackDir, "files/dev-postgres/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh"), "utf8")).toContain("${POSTGRES_USER:-}");
   });
 
@@ -168,23 +168,23 @@ describe("synth output", () => {
     expect(tree["stacks/dev/files/dev-creatio-node-1/app/ConnectionStrings.config"]).toContain("password=[secret:database-password];");
   });
 
-  test("changing one node's weight changes the balancer only", () => {
+  test("changing one node's weight changes the balancer's config job only: the balancer itself is not replaced", () => {
     const before = tracked(project());
     const after = tracked(project({ "dev.yaml": DEV.replace("{ name: node-2, weight: 1 }", "{ name: node-2, weight: 3 }") }));
     synthOk(before);
     synthOk(after);
     const { changed, added, removed } = resourceDiff(before, after);
-    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_container_\w+$/)]);
+    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_config-job_\w+$/)]);
     expect([...added, ...removed]).toEqual([]);
   });
 
-  test("adding a node adds its resources and changes the balancer, and nothing else: no running node is replaced", () => {
+  test("adding a node adds its resources and changes the balancer's config job, and nothing else: no running node or balancer is replaced", () => {
     const before = tracked(project());
     const after = tracked(project({ "dev.yaml": DEV.replace("    - { name: node-2, weight: 1 }\n", "    - { name: node-2, weight: 1 }\n    - { name: node-3, weight: 1 }\n") }));
     synthOk(before);
     synthOk(after);
     const { changed, added, removed } = resourceDiff(before, after);
-    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_container_\w+$/)]);
+    expect(changed).toEqual([expect.stringMatching(/^docker_container\.balancer_config-job_\w+$/)]);
     expect(added).toEqual([
       expect.stringMatching(/^docker_container\.creatio_node-3_container_\w+$/),
       expect.stringMatching(/^docker_volume\.creatio_node-3_logs_\w+$/),

@@ -1,4 +1,6 @@
+import * as fs from "fs";
 import * as path from "path";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Lazy, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CONTAINER, DEFAULTS, withDefaults } from "../defaults";
@@ -17,10 +19,22 @@ import { certificatePathProblem } from "./certificate-path";
 import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg, renderReleaseDownNodes, STATS_MAX_CONNECTIONS } from "./render-haproxy-cfg";
 import { haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "./rules";
 
-/** Inside the official image the config lives here and the default command reads it. */
-const CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
+/**
+ * The configuration lives in a volume, not in the balancer's `upload`s (which Docker's provider replaces the
+ * container for): the config job installs each new version there and reloads the running HAProxy.
+ */
+const LIVE_DIR = "/usr/local/etc/haproxy/farm";
+const CONFIG_PATH = `${LIVE_DIR}/haproxy.cfg`;
 /** The Lua task haproxy.cfg loads (lua-load), beside it. */
-const RELEASE_LUA_PATH = "/usr/local/etc/haproxy/release-down-nodes.lua";
+const RELEASE_LUA_PATH = `${LIVE_DIR}/release-down-nodes.lua`;
+/** Where the config job gets the new files (its own uploads), and its script. */
+const STAGED_DIR = `${CONTAINER.farmDir}/staged`;
+const INSTALL_SCRIPT = `${CONTAINER.farmDir}/install-haproxy-config.sh`;
+/** HAProxy's home in the official image, owned by its user: runtime socket and server state file, kept in a volume. */
+const RUN_DIR = "/var/lib/haproxy";
+const SERVER_STATE_FILE = `${RUN_DIR}/servers.state`;
+/** The official image's entrypoint (it adds -W -db); the balancer starts it once the first configuration is there. */
+const IMAGE_ENTRYPOINT = "/usr/local/bin/docker-entrypoint.sh";
 
 export interface HaproxyTlsProps {
   /**
@@ -159,6 +173,11 @@ const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/;
  */
 export class HaproxyBalancer extends Construct {
   public readonly container: IWorkload;
+  /**
+   * The one-shot job that installs haproxy.cfg (and the Lua task) into the balancer's configuration volume and
+   * reloads HAProxy; it is replaced, and so runs, whenever a file changes. The files are its uploads.
+   */
+  public readonly configJob: IWorkload;
   /** The balancer's address on the app network: what the nodes trust as their proxy. */
   public readonly address: string;
   /** Where clients reach the farm: HTTPS when TLS is on. */
@@ -199,20 +218,34 @@ export class HaproxyBalancer extends Construct {
     const exemptProblem = limits.exemptSources.find((s) => !IPV4_ADDRESS_OR_CIDR.test(s));
     if (exemptProblem !== undefined) throw new FarmValidationError(`limits.exemptSources: expected IPv4 addresses or networks, got "${exemptProblem}"`, this);
 
+    const image = farmImage(this, props.image);
+    const configVolume = new Volume(this, "config-volume", { name: `${props.environment}-haproxy-config` });
+    const runVolume = new Volume(this, "run-volume", { name: `${props.environment}-haproxy-run` });
+    const certificates = tls
+      ? [{ hostPath: path.posix.dirname(tls.certificate), containerPath: CONTAINER.haproxyCertDir, readOnly: true }]
+      : [];
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-haproxy`,
-      image: farmImage(this, props.image),
+      image,
       role: "edge",
       secrets: props.secrets,
+      // Waits for the first configuration (the config job writes it), then becomes HAProxy's master (PID 1).
+      entrypoint: [
+        "/bin/sh",
+        "-c",
+        `until [ -s ${CONFIG_PATH} ]; do sleep 1; done; exec /bin/sh ${IMAGE_ENTRYPOINT} haproxy -f ${CONFIG_PATH}`,
+      ],
       ports: [
         { internal: CONTAINER.haproxyHttpPort, external: httpPort, ip: bindAddress, protocol: "tcp" },
         ...(tls ? [{ internal: CONTAINER.haproxyHttpsPort, external: tls.port, ip: bindAddress, protocol: "tcp" }] : []),
         { internal: CONTAINER.haproxyStatsPort, external: stats.port, ip: stats.bindAddress, protocol: "tcp" },
       ],
       // Only the certificate's directory, read-only: the private key stays on the Docker host.
-      volumes: tls
-        ? [{ hostPath: path.posix.dirname(tls.certificate), containerPath: CONTAINER.haproxyCertDir, readOnly: true }]
-        : undefined,
+      volumes: [
+        { volumeName: configVolume.name, containerPath: LIVE_DIR, readOnly: true },
+        { volumeName: runVolume.name, containerPath: RUN_DIR },
+        ...certificates,
+      ],
       // HAProxy needs about two descriptors per connection plus its own; it refuses to start when it cannot
       // raise the limit to what maxconn implies.
       ulimit: Lazy.anyValue({
@@ -234,11 +267,41 @@ export class HaproxyBalancer extends Construct {
     this.metricsUrl = `http://${stats.bindAddress}:${stats.port}${stats.metricsPath}`;
     this.statsUser = stats.user;
 
-    this.container.addFile({
-      path: CONFIG_PATH,
+    const configJob = new FarmContainer(this, "config-job", {
+      name: `${props.environment}-haproxy-config`,
+      image,
+      role: "edge",
+      kind: { type: "job", runs: "on-change" },
+      secrets: props.secrets,
+      entrypoint: ["/bin/sh", INSTALL_SCRIPT],
+      // In the balancer's process namespace, where HAProxy's master is PID 1: the reload is a signal to it.
+      pidMode: `container:${this.container.name}`,
+      dependsOn: [(this.container as FarmContainer).resource],
+      networkMode: "none",
+      // Root writes the volumes whoever owns them and signals the master, which runs as the image's user.
+      user: "root",
+      capabilities: ["DAC_OVERRIDE", "KILL"],
+      volumes: [
+        { volumeName: configVolume.name, containerPath: LIVE_DIR },
+        { volumeName: runVolume.name, containerPath: RUN_DIR },
+        ...certificates,
+      ],
+      memoryMb: 256,
+    });
+    this.configJob = configJob;
+    configJob.addFile({
+      path: INSTALL_SCRIPT,
+      format: "sh",
+      mode: 0o755,
+      generated: false,
+      render: () => fs.readFileSync(path.join(__dirname, "assets", "install-haproxy-config.sh"), "utf8"),
+    });
+    configJob.addFile({
+      path: `${STAGED_DIR}/haproxy.cfg`,
       format: "haproxy",
       render: () => renderHaproxyCfg({
         releaseDownNodesLua: RELEASE_LUA_PATH,
+        serverStateFile: SERVER_STATE_FILE,
         limits: {
           maxConnections,
           connectionsPerSource: limits.connectionsPerSource,
@@ -280,8 +343,8 @@ export class HaproxyBalancer extends Construct {
       }),
     });
 
-    this.container.addFile({
-      path: RELEASE_LUA_PATH,
+    configJob.addFile({
+      path: `${STAGED_DIR}/release-down-nodes.lua`,
       format: "lua",
       render: () => renderReleaseDownNodes({ backends: this.backends.map((b) => this.renderBackend(b)) }),
     });
@@ -305,7 +368,7 @@ export class HaproxyBalancer extends Construct {
    * `listenPort` of its own, with health checks, retries and timeouts like the first.
    */
   public addBackend(backend: IBalancerBackend, options: BackendOptions = {}): void {
-    if (this.container.isRendered) {
+    if (this.configJob.isRendered) {
       throw new FarmValidationError("addBackend is called after haproxy.cfg was rendered (synth): add every backend before synth", this);
     }
     const name = options.name ?? "creatio";

@@ -102,6 +102,12 @@ export interface HaproxyModel {
    * still holds once it has been DOWN for longer than timeout connect.
    */
   readonly releaseDownNodesLua: string;
+  /**
+   * Where each server's state is saved before a reload and read by the new worker, so a node that is DOWN or in
+   * maintenance stays so. The file must exist, holding at least its version line ("1").
+   * @default - none: servers start from the configuration
+   */
+  readonly serverStateFile?: string;
   readonly limits: HaproxyLimits;
   /** @default - every request waits at most `timeouts.serverMs` */
   readonly longOperations?: HaproxyLongOperations;
@@ -275,6 +281,7 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
       : null,
     runtimeSocket: model.runtimeSocket,
     releaseDownNodesLua: model.releaseDownNodesLua,
+    serverStateFile: model.serverStateFile ?? null,
     connectTimeout: d(CONNECT_TIMEOUT_MS),
     tls: model.tls ? TLS : null,
     timeouts: {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Construct, IConstruct } from "constructs";
-import { DataResource, Fn, IResolvable, ISynthesisSession, Lazy, TerraformStack } from "cdktf";
+import { DataResource, Fn, IResolvable, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import {
@@ -82,6 +82,17 @@ export interface FarmContainerProps {
   readonly memoryMb?: number;
   /** CPU limit in cores (Docker refuses more than the host has). @default - none */
   readonly cpus?: number;
+  /** User the container's processes run as. @default - the image's */
+  readonly user?: string;
+  /**
+   * Join another container's process namespace (`container:<name>`), to signal its processes: a job that reloads a
+   * service. Requires `dependsOn` that container. @default - its own
+   */
+  readonly pidMode?: string;
+  /** `none` for a container that needs no network at all. @default - the networks it is attached to */
+  readonly networkMode?: "none";
+  /** Resources to create first, beyond those referenced. @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** What every container of the farm runs without: privilege escalation and every capability not listed. */
@@ -186,6 +197,10 @@ export class FarmContainer extends Construct implements IWorkload {
       // Equal to memory: no swap on top of it (a swapping node or database is slower than a restarted one).
       memorySwap: props.memoryMb,
       cpus: props.cpus === undefined ? undefined : String(props.cpus),
+      user: props.user,
+      pidMode: props.pidMode,
+      networkMode: props.networkMode,
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
       networksAdvanced: Lazy.anyValue({
         produce: () =>
           this.sortedAttachments().map((a) =>

@@ -110,6 +110,7 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
     list.map((s) => ({ name: s.name, address: "127.0.0.1", port: s.port, weight: s.weight ?? 1 }));
   return {
     releaseDownNodesLua: path.join(socketDir, "release-down-nodes.lua"),
+    serverStateFile: path.join(socketDir, "servers.state"),
     limits: {
       maxConnections: 1000,
       connectionsPerSource: DEFAULTS.balancer.limits.connectionsPerSource,
@@ -181,7 +182,16 @@ export async function startLoopbackBalancer(
   const httpsPort = await freePort();
   const statsPort = await freePort();
   const model = loopbackModel({ ...opts, httpPort, statsPort, tls: opts.tls && { ...opts.tls, port: httpsPort } });
-  fs.writeFileSync(model.releaseDownNodesLua, renderReleaseDownNodes(model));
+  writeModelFiles(model);
   const haproxy = teardown.add(await startHaproxy(renderHaproxyCfg(model)));
   return { haproxy, httpPort, httpsPort, statsPort };
+}
+
+/**
+ * The files haproxy.cfg reads besides itself, where the model says: the Lua task, and the server state file as
+ * the config job leaves it before a first start (the format version, no server yet).
+ */
+export function writeModelFiles(model: HaproxyModel): void {
+  fs.writeFileSync(model.releaseDownNodesLua, renderReleaseDownNodes(model));
+  if (model.serverStateFile) fs.writeFileSync(model.serverStateFile, "1\n");
 }

@@ -96,6 +96,30 @@ export class Applier {
   }
 
   /**
+   * `terraform apply` after the configuration changed (this applier built on the new `cdk.tf.json` with the old
+   * state): resources no longer configured are destroyed, new ones created, and every one whose configuration
+   * (references resolved) differs from what was applied is replaced; the others are left alone. The provider
+   * could update a few container attributes in place (memory, restart policy); the farm's changes that this tier
+   * exercises (provisioned files, references to replaced resources) force a new resource there too.
+   */
+  async update(log: (line: string) => void = () => {}): Promise<void> {
+    const configured = new Set(this.plan.map((p) => p.address));
+    for (const address of Object.keys(this.state).reverse()) {
+      if (configured.has(address)) continue;
+      if ((this.state[address].config.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy) {
+        throw new Error(`${address} has prevent_destroy: Terraform would refuse to destroy it`);
+      }
+      log(`destroy ${address}`);
+      await this.destroyOne(address);
+    }
+    for (const p of this.plan) {
+      const applied = this.state[p.address];
+      if (!applied) await this.create(p, log);
+      else if (canonical(this.resolvedConfig(p)) !== canonical(applied.config)) await this.replace(p.address, log);
+    }
+  }
+
+  /**
    * Destroys one resource and creates it again from the same configuration (`terraform apply -replace`); with
    * create_before_destroy, the new one is created first.
    */
@@ -166,9 +190,14 @@ export class Applier {
     return new Applier(docker, state.stackDir, state);
   }
 
-  private async create(p: Planned, log: (line: string) => void): Promise<void> {
+  /** The configuration as it would be applied now: references resolved against the current state. */
+  private resolvedConfig(p: Planned): Record<string, unknown> {
     const { "//": _meta, depends_on: _deps, lifecycle: _lifecycle, ...rest } = p.config;
-    const config = resolve(rest, (r) => this.lookup(r, p.address), p.address);
+    return { ...resolve(rest, (r) => this.lookup(r, p.address), p.address), lifecycle: p.config.lifecycle };
+  }
+
+  private async create(p: Planned, log: (line: string) => void): Promise<void> {
+    const { lifecycle: _lifecycle, ...config } = this.resolvedConfig(p);
     log(`create ${p.address}`);
     const ctx: Context = { docker: this.docker, stackDir: this.stackDir };
     const created = await RESOURCE_TYPES[p.type].create(ctx, config);
@@ -245,4 +274,11 @@ function order(plan: Planned[]): Planned[] {
     pending = pending.filter((p) => !done.has(p.address));
   }
   return out;
+}
+
+/** JSON with object keys sorted, so two configurations compare by content. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

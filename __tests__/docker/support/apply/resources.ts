@@ -153,6 +153,7 @@ const dockerContainer: ResourceType = {
       Cmd: c.command,
       Env: c.env,
       WorkingDir: c.working_dir,
+      User: c.user,
       StopSignal: c.stop_signal,
       StopTimeout: c.stop_timeout,
       ExposedPorts: Object.fromEntries(ports.map((p) => [portKey(p), {}])),
@@ -165,7 +166,9 @@ const dockerContainer: ResourceType = {
         Retries: hc.retries ?? 0,
       },
       HostConfig: {
-        NetworkMode: "bridge",
+        // The provider creates on the default bridge unless network_mode says otherwise, then moves the container.
+        NetworkMode: c.network_mode ?? "bridge",
+        PidMode: c.pid_mode,
         Init: false,
         Binds: volumes.map((v) => `${v.volume_name || v.host_path}:${v.container_path}:${v.read_only ? "ro" : "rw"}`),
         PortBindings: Object.fromEntries(
@@ -188,7 +191,7 @@ const dockerContainer: ResourceType = {
     });
     try {
       const networks = blocks(c.networks_advanced);
-      if (networks.length) {
+      if (networks.length && c.network_mode === undefined) {
         await ctx.docker.getNetwork("bridge").disconnect({ Container: container.id, Force: false });
         for (const n of networks) {
           await ctx.docker.getNetwork(n.name).connect({

@@ -55,6 +55,9 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
     memory: "number",
     memory_swap: "number",
     cpus: "string",
+    user: "string",
+    pid_mode: "string",
+    network_mode: "string",
     // A one-shot job: the apply waits for it (attach), it may stop (must_run false), its output is kept (logs).
     must_run: "bool",
     attach: "bool",
