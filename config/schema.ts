@@ -12,7 +12,7 @@ import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR, parseCidr } from "../constructs/net
 import { farmSubnets } from "../constructs/networks/address-plan";
 import { nodeCapacityProblem, subnetOverlapProblem, subnetRangeProblem } from "../constructs/networks/rules";
 import { certificatePathProblem } from "../constructs/balancer/certificate-path";
-import { haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
+import { HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
 import { appDirProblem, duplicateNodeNames } from "../constructs/creatio-nodes/rules";
 import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
@@ -63,10 +63,7 @@ const removed = (message: string) => {
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
 
-const hostName = matching(
-  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
-  "a host name such as crm.example.com",
-);
+const hostName = matching(HOST_NAME, "a host name such as crm.example.com");
 const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /api/HealthCheck/Ping");
 const ipv4 = matching(IPV4_ADDRESS, "an IPv4 address");
 const bool = () => z.boolean({ error: "expected true or false" });

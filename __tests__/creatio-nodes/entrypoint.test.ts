@@ -235,6 +235,8 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
       ["an environment variable", { env: { ForwardedHeaders__KnownNetworks__0: "0.0.0.0/0" } }, /environment variable ForwardedHeaders__KnownNetworks__0 overrides/],
       ["a prefixed environment variable, any case", { env: { ASPNETCORE_FORWARDEDHEADERS__KNOWNPROXIES__0: "10.0.0.1" } }, /environment variable ASPNETCORE_FORWARDEDHEADERS__KNOWNPROXIES__0 overrides/],
       ["a command-line argument", { args: ["--ForwardedHeaders:KnownNetworks:0=0.0.0.0/0"] }, /command-line argument --ForwardedHeaders:KnownNetworks:0=0\.0\.0\.0\/0 overrides/],
+      ["a bare key=value argument", { args: ["forwardedheaders:KnownProxies:0=10.0.0.1"] }, /command-line argument forwardedheaders:KnownProxies:0=10\.0\.0\.1 overrides/],
+      ["a --key value argument", { args: ["--ForwardedHeaders:KnownNetworks:0", "0.0.0.0/0"] }, /command-line argument --ForwardedHeaders:KnownNetworks:0 overrides/],
     ] as const)("WHEN %s THEN the node refuses to start", (_, source, message) => {
       const dirs = stage();
       if ("file" in source) fs.writeFileSync(path.join(dirs.app, source.file[0]), source.file[1]);

@@ -132,6 +132,31 @@ test("a weight change reloads HAProxy in place: the balancer is not replaced, a 
   }
 });
 
+test("a change that recreates the balancer starts the new container on its own configuration, never on the old one", async () => {
+  // GIVEN the running balancer, whose haproxy.cfg needs file descriptors for 4,096 connections per listener
+  const before = (await docker.getContainer(d.containers.balancer).inspect()).Id;
+  try {
+    // WHEN maxConnections drops to 256: a new container with a nofile limit the old file would exceed (HAProxy
+    // refuses to start then), and a new haproxy.cfg
+    const changed = await applyStack(synthesizeWith((c) => (c.balancer.maxConnections = 256), "reload-maxconn-256"));
+    // THEN the balancer and its config job were replaced, and the new balancer serves with the new file
+    expect(changed).toEqual([
+      expect.stringMatching(/^create docker_container\.balancer_container_\w+$/),
+      expect.stringMatching(/^create docker_container\.balancer_config-job_\w+$/),
+    ]);
+    const after = await docker.getContainer(d.containers.balancer).inspect();
+    expect(after.Id).not.toBe(before);
+    expect(after.RestartCount).toBe(0);
+    await waitUntilServing(docker, d);
+    expect((await get(d.httpPort, "/api/StandIn/Node")).status).toBe(200);
+    const maxconn = await runtime("show info");
+    expect(maxconn).toMatch(/^Maxconn: 288$/m);
+  } finally {
+    await applyStack(synthesizeWith(() => {}, "reload-maxconn-back"));
+    await waitUntilServing(docker, d);
+  }
+});
+
 test("an invalid configuration fails the apply with HAProxy's message, and the balancer keeps serving the old one", async () => {
   const applier = applierFor(docker, d);
   const job = applier.addresses("docker_container").find((a) => a.includes("config-job"))!;

@@ -100,7 +100,7 @@ describe("one address cannot take the farm offline", () => {
     expect(stats.status).toBe(200);
   });
 
-  test("a flood from many addresses fills only the public listener: the stats listener keeps its own connections", async () => {
+  test("a flood that fills the public listener leaves the stats listener its own connections", async () => {
     // GIVEN a public listener of 50 connections, no per-source limit in the way
     const { httpPort, statsPort } = await farm({ limits: { maxConnections: 50, connectionsPerSource: 1000 } });
     // WHEN 80 idle connections fill it

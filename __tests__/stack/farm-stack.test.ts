@@ -62,7 +62,8 @@ describe("CreatioFarmStack", () => {
     expect(balancer.entrypoint).toEqual([
       "/bin/sh",
       "-c",
-      "until [ -s /usr/local/etc/haproxy/farm/haproxy.cfg ]; do sleep 1; done; exec /bin/sh /usr/local/bin/docker-entrypoint.sh haproxy -f /usr/local/etc/haproxy/farm/haproxy.cfg",
+      'until [ -s /usr/local/etc/haproxy/farm/haproxy.cfg ] && [ "$(cat /usr/local/etc/haproxy/farm/installed-for 2>/dev/null)" = "$(cat /etc/hostname)" ]; do sleep 1; done; ' +
+        "exec /bin/sh /usr/local/bin/docker-entrypoint.sh haproxy -f /usr/local/etc/haproxy/farm/haproxy.cfg",
     ]);
     // the job carries the files, runs in the balancer's process namespace with no network, and is waited for
     expect(job.upload.map((u: any) => [u.file, u.permissions])).toEqual([
@@ -70,10 +71,10 @@ describe("CreatioFarmStack", () => {
       ["/opt/creatio-farm/staged/haproxy.cfg", "0644"],
       ["/opt/creatio-farm/staged/release-down-nodes.lua", "0644"],
     ]);
-    expect([job.pid_mode, job.network_mode, job.user, job.capabilities.add, job.attach, job.must_run]).toEqual([
-      "container:test-haproxy", "none", "root", ["DAC_OVERRIDE", "KILL"], true, false,
-    ]);
-    expect(job.depends_on).toEqual([expect.stringMatching(/^docker_container\.balancer_container_/)]);
+    // the balancer container's id: a new balancer container is a new job run, which installs the files for it
+    expect([job.network_mode, job.user, job.capabilities.add, job.attach, job.must_run]).toEqual(["none", "root", ["DAC_OVERRIDE", "KILL"], true, false]);
+    expect(job.pid_mode).toMatch(/^container:\$\{docker_container\.balancer_container_\w+\.id\}$/);
+    expect(job.env).toEqual([expect.stringMatching(/^CREATIO_FARM_BALANCER_ID=\$\{docker_container\.balancer_container_\w+\.id\}$/)]);
     // the same two volumes as the balancer, writable here
     expect(job.volumes.map((v: any) => [v.volume_name, v.container_path, v.read_only])).toEqual(
       balancer.volumes.map((v: any) => [v.volume_name, v.container_path, undefined]),
@@ -374,6 +375,9 @@ describe("relationship methods and construct validation", () => {
     );
     expect(() => new HaproxyBalancer(stack, "lb6", { environment: "s", image: "haproxy:2.8", network, secrets, tls })).toThrow(
       "[s/lb6] publicHost: required when tls.redirectHttp is on",
+    );
+    expect(() => new HaproxyBalancer(stack, "lb7", { environment: "s", image: "haproxy:2.8", network, secrets, tls, publicHost: "%[req.hdr(host)]" })).toThrow(
+      '[s/lb7] publicHost: expected a host name such as crm.example.com, got "%[req.hdr(host)]"',
     );
     expect(
       () => new HaproxyBalancer(stack, "lb4", { environment: "s", image: "haproxy:2.8", network, secrets, stats: { uri: "/m", metricsPath: "/m" } }),

@@ -17,7 +17,7 @@ import { FarmSecrets } from "../secrets/farm-secrets";
 import { BackendServer, IBalancerBackend } from "./balancer-backend";
 import { certificatePathProblem } from "./certificate-path";
 import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg, renderReleaseDownNodes, STATS_MAX_CONNECTIONS } from "./render-haproxy-cfg";
-import { haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "./rules";
+import { HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "./rules";
 
 /**
  * The configuration lives in a volume, not in the balancer's `upload`s (which Docker's provider replaces the
@@ -33,6 +33,8 @@ const INSTALL_SCRIPT = `${CONTAINER.farmDir}/install-haproxy-config.sh`;
 /** HAProxy's home in the official image, owned by its user: runtime socket and server state file, kept in a volume. */
 const RUN_DIR = "/var/lib/haproxy";
 const SERVER_STATE_FILE = `${RUN_DIR}/servers.state`;
+/** Short id of the balancer container the installed configuration is for. */
+const INSTALLED_FOR = `${LIVE_DIR}/installed-for`;
 /** The official image's entrypoint (it adds -W -db); the balancer starts it once the first configuration is there. */
 const IMAGE_ENTRYPOINT = "/usr/local/bin/docker-entrypoint.sh";
 
@@ -213,6 +215,9 @@ export class HaproxyBalancer extends Construct {
     if (certificateProblem) throw new FarmValidationError(`tls.certificate: ${certificateProblem}, got "${tls!.certificate}"`, this);
     const versionProblem = haproxyVersionProblem(props.image);
     if (versionProblem) throw new FarmValidationError(`image: ${versionProblem}, got "${props.image}"`, this);
+    if (props.publicHost !== undefined && !HOST_NAME.test(props.publicHost)) {
+      throw new FarmValidationError(`publicHost: expected a host name such as crm.example.com, got "${props.publicHost}"`, this);
+    }
     const redirectProblem = redirectHostProblem(props);
     if (redirectProblem) throw new FarmValidationError(`publicHost: ${redirectProblem}`, this);
     const exemptProblem = limits.exemptSources.find((s) => !IPV4_ADDRESS_OR_CIDR.test(s));
@@ -229,11 +234,14 @@ export class HaproxyBalancer extends Construct {
       image,
       role: "edge",
       secrets: props.secrets,
-      // Waits for the first configuration (the config job writes it), then becomes HAProxy's master (PID 1).
+      // Waits until the config job has installed a configuration for this very container (a new container, e.g.
+      // with other ports or certificates, must not start on the file written for the one it replaces; Docker's
+      // hostname is the container's short id), then becomes HAProxy's master (PID 1).
       entrypoint: [
         "/bin/sh",
         "-c",
-        `until [ -s ${CONFIG_PATH} ]; do sleep 1; done; exec /bin/sh ${IMAGE_ENTRYPOINT} haproxy -f ${CONFIG_PATH}`,
+        `until [ -s ${CONFIG_PATH} ] && [ "$(cat ${INSTALLED_FOR} 2>/dev/null)" = "$(cat /etc/hostname)" ]; do sleep 1; done; ` +
+          `exec /bin/sh ${IMAGE_ENTRYPOINT} haproxy -f ${CONFIG_PATH}`,
       ],
       ports: [
         { internal: CONTAINER.haproxyHttpPort, external: httpPort, ip: bindAddress, protocol: "tcp" },
@@ -274,9 +282,10 @@ export class HaproxyBalancer extends Construct {
       kind: { type: "job", runs: "on-change" },
       secrets: props.secrets,
       entrypoint: ["/bin/sh", INSTALL_SCRIPT],
-      // In the balancer's process namespace, where HAProxy's master is PID 1: the reload is a signal to it.
-      pidMode: `container:${this.container.name}`,
-      dependsOn: [(this.container as FarmContainer).resource],
+      // In the balancer's process namespace, where HAProxy's master is PID 1: the reload is a signal to it. The
+      // container's id makes a new balancer container a new job run, which installs the files for it.
+      pidMode: `container:${(this.container as FarmContainer).resource.id}`,
+      env: [`CREATIO_FARM_BALANCER_ID=${(this.container as FarmContainer).resource.id}`],
       networkMode: "none",
       // Root writes the volumes whoever owns them and signals the master, which runs as the image's user.
       user: "root",

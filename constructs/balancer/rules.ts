@@ -61,3 +61,6 @@ export function redirectHostProblem(s: RedirectSettings): string | undefined {
     ? "required when tls.redirectHttp is on (the default with tls): the redirect to HTTPS names this host, never the client's Host header"
     : undefined;
 }
+
+/** What the redirect may name: a DNS host name, nothing HAProxy would read as a sample expression or a word break. */
+export const HOST_NAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

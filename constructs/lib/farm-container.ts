@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Construct, IConstruct } from "constructs";
-import { DataResource, Fn, IResolvable, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
+import { DataResource, Fn, IResolvable, ISynthesisSession, Lazy, TerraformStack, Token } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import {
@@ -47,7 +47,7 @@ export interface FarmContainerProps {
   readonly entrypoint?: string[];
   /** @default - the image's command */
   readonly command?: string[];
-  /** `NAME=value`; a value may hold a secret placeholder. @default - none */
+  /** `NAME=value`; a value may hold a secret placeholder, or be a Terraform reference (a token). @default - none */
   readonly env?: string[];
   /** @default - the image's working directory */
   readonly workingDir?: string;
@@ -86,13 +86,11 @@ export interface FarmContainerProps {
   readonly user?: string;
   /**
    * Join another container's process namespace (`container:<name>`), to signal its processes: a job that reloads a
-   * service. Requires `dependsOn` that container. @default - its own
+   * service; a reference to that container's id also orders the two. @default - its own
    */
   readonly pidMode?: string;
   /** `none` for a container that needs no network at all. @default - the networks it is attached to */
   readonly networkMode?: "none";
-  /** Resources to create first, beyond those referenced. @default - none */
-  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** What every container of the farm runs without: privilege escalation and every capability not listed. */
@@ -173,7 +171,8 @@ export class FarmContainer extends Construct implements IWorkload {
       logs: job ? true : undefined,
       entrypoint: props.entrypoint,
       command: props.command,
-      env: props.env?.map((e) => toTerraformText(e, (n) => this.secrets.reference(n))),
+      // An entry holding a Terraform reference (a token) is passed as it is; the others are text, escaped.
+      env: props.env?.map((e) => (Token.isUnresolved(e) ? e : toTerraformText(e, (n) => this.secrets.reference(n)))),
       workingDir: props.workingDir,
       volumes: props.volumes,
       ports: props.ports,
@@ -200,7 +199,6 @@ export class FarmContainer extends Construct implements IWorkload {
       user: props.user,
       pidMode: props.pidMode,
       networkMode: props.networkMode,
-      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
       networksAdvanced: Lazy.anyValue({
         produce: () =>
           this.sortedAttachments().map((a) =>

@@ -139,11 +139,12 @@ overrides() { # $1 = a configuration key as the environment or the command line 
 for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_:.]*\)=.*/\1/p'); do
   if overrides "$name"; then die "environment variable $name overrides what the farm sets in appsettings.json; refusing to start"; fi
 done
+# .NET's command line takes key=value, --key=value, /key=value and --key value: every argument is looked at, up to
+# its "=".
 for arg in "$@"; do
-  case $arg in
-    --*=* | /*=*) key=${arg%%=*}; key=${key#--}; key=${key#/} ;;
-    *) continue ;;
-  esac
+  key=${arg%%=*}
+  key=${key#--}
+  key=${key#/}
   if overrides "$key"; then die "command-line argument $arg overrides what the farm sets in appsettings.json; refusing to start"; fi
 done
 
