@@ -33,7 +33,7 @@ const CAPABILITIES = [
   "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
 ];
 
-test("every container: every capability dropped but what its entrypoint needs, no-new-privileges, a memory limit", async () => {
+test("every container: every capability dropped but what its entrypoint needs, no-new-privileges, a memory limit; the balancer's root read-only", async () => {
   const expected: Record<string, { caps: string[]; running: string[] }> = {
     // the image runs as the haproxy user: nothing at all
     [d.containers.balancer]: { caps: [], running: [] },
@@ -48,6 +48,8 @@ test("every container: every capability dropped but what its entrypoint needs, n
     const host = (await docker.getContainer(name).inspect()).HostConfig;
     expect([name, host.CapDrop, [...(host.CapAdd ?? [])].sort(), host.SecurityOpt]).toEqual([name, ["ALL"], caps, ["no-new-privileges:true"]]);
     expect([name, host.Memory! > 0, host.MemorySwap === host.Memory]).toEqual([name, true, true]);
+    // the balancer, the one container without provisioned files, has a read-only root
+    expect([name, host.ReadonlyRootfs]).toEqual([name, name === d.containers.balancer]);
     expect([name, await effectiveCapabilities(name)]).toEqual([name, running]);
   }
 });

@@ -89,3 +89,13 @@ describe("provisioned files", () => {
     );
   });
 });
+
+describe("read-only root", () => {
+  test("GIVEN readOnlyRoot THEN the container's root is read-only, AND a file provisioned into it is refused with the reason", () => {
+    const { c, resource } = container({ readOnlyRoot: true });
+    expect(() => c.addFile({ path: "/etc/x.conf", format: "text", render: () => "x" })).toThrow(
+      '[s/c] file "/etc/x.conf" cannot be provisioned into s-c: its root file system is read-only',
+    );
+    expect(resource().read_only).toBe(true);
+  });
+});

@@ -59,6 +59,8 @@ describe("CreatioFarmStack", () => {
     // the balancer has no upload (the provider replaces a container whose uploads change): it waits for its first
     // configuration, then runs the image's entrypoint on it
     expect(balancer.upload).toBeUndefined();
+    // so its root file system can be read-only: it writes only to its home, a volume
+    expect(balancer.read_only).toBe(true);
     expect(balancer.entrypoint).toEqual([
       "/bin/sh",
       "-c",

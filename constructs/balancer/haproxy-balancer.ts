@@ -264,6 +264,8 @@ export class HaproxyBalancer extends Construct {
       // The image runs as its own user on ports above 1024: no capability at all.
       memoryMb: props.resources?.memoryMb ?? Token.asNumber(Lazy.numberValue({ produce: () => DEFAULTS.balancer.memoryMb(globalMaxConnections()) })),
       cpus: props.resources?.cpus,
+      // It writes only to its home (the run volume): the configuration reaches it through the other volume.
+      readOnlyRoot: true,
       // Prometheus' endpoint answers without credentials and from inside the container (127.0.0.1 is let in).
       healthcheck: httpHealthcheck(CONTAINER.haproxyStatsPort, stats.metricsPath),
       healthcheckStartSeconds: 10,

@@ -91,6 +91,11 @@ export interface FarmContainerProps {
   readonly pidMode?: string;
   /** `none` for a container that needs no network at all. @default - the networks it is attached to */
   readonly networkMode?: "none";
+  /**
+   * A read-only root file system: the container writes only to its volumes. Only for a container without
+   * provisioned files (Docker refuses to copy them into a read-only root). @default false
+   */
+  readonly readOnlyRoot?: boolean;
 }
 
 /** What every container of the farm runs without: privilege escalation and every capability not listed. */
@@ -152,6 +157,7 @@ export class FarmContainer extends Construct implements IWorkload {
   private readonly attachments = new Map<string, Attachment>();
   private readonly secrets: FarmContainerProps["secrets"];
   private rendered?: readonly RenderedFile[];
+  private readonly readOnlyRoot: boolean;
 
   constructor(scope: Construct, id: string, props: FarmContainerProps) {
     super(scope, id);
@@ -159,6 +165,7 @@ export class FarmContainer extends Construct implements IWorkload {
     this.role = props.role;
     this.kind = props.kind ?? { type: "service" };
     this.secrets = props.secrets;
+    this.readOnlyRoot = props.readOnlyRoot === true;
     const job = this.kind.type === "job" ? this.kind : undefined;
     // A job waits here until its container exits; the postcondition turns a non-zero status into a failed apply.
     const runsEveryApply = job?.runs === "every-apply" ? new DataResource(this, "runs", { triggersReplace: { at: Fn.timestamp() } }) : undefined;
@@ -197,6 +204,7 @@ export class FarmContainer extends Construct implements IWorkload {
       memorySwap: props.memoryMb,
       cpus: props.cpus === undefined ? undefined : String(props.cpus),
       user: props.user,
+      readOnly: props.readOnlyRoot,
       pidMode: props.pidMode,
       networkMode: props.networkMode,
       networksAdvanced: Lazy.anyValue({
@@ -248,6 +256,9 @@ export class FarmContainer extends Construct implements IWorkload {
     if (this.rendered) throw new FarmValidationError(`file "${spec.path}" is added after ${this.name}'s files were rendered (synth)`, this);
     if (!path.posix.isAbsolute(spec.path)) {
       throw new FarmValidationError(`file path must be absolute inside the container, got "${spec.path}"`, this);
+    }
+    if (this.readOnlyRoot) {
+      throw new FarmValidationError(`file "${spec.path}" cannot be provisioned into ${this.name}: its root file system is read-only`, this);
     }
     if (this.files.has(spec.path)) {
       throw new FarmValidationError(`file "${spec.path}" is already provisioned into ${this.name}`, this);

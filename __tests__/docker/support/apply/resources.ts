@@ -169,6 +169,7 @@ const dockerContainer: ResourceType = {
         // The provider creates on the default bridge unless network_mode says otherwise, then moves the container.
         NetworkMode: c.network_mode ?? "bridge",
         PidMode: c.pid_mode,
+        ReadonlyRootfs: c.read_only === true,
         Init: false,
         Binds: volumes.map((v) => `${v.volume_name || v.host_path}:${v.container_path}:${v.read_only ? "ro" : "rw"}`),
         PortBindings: Object.fromEntries(

@@ -58,6 +58,7 @@ export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
     user: "string",
     pid_mode: "string",
     network_mode: "string",
+    read_only: "bool",
     // A one-shot job: the apply waits for it (attach), it may stop (must_run false), its output is kept (logs).
     must_run: "bool",
     attach: "bool",
