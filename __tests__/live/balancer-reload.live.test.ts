@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import { renderHaproxyCfg } from "../../constructs/balancer/render-haproxy-cfg";
 import { Echo, request } from "./support/http-client";
 import { loopbackModel, writeModelFiles } from "./support/loopback";
-import { Haproxy, startHaproxy } from "./support/haproxy-process";
+import { childPids, Haproxy, startHaproxy } from "./support/haproxy-process";
 import { freePort, sleep } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
 
@@ -19,8 +19,7 @@ afterAll(() => teardown.run());
 
 /** The children of the master that are haproxy workers, now. */
 function workers(h: Haproxy): number[] {
-  const kids = fs.readFileSync(`/proc/${h.masterPid}/task/${h.masterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  return kids.filter((pid) => {
+  return childPids(h.masterPid).filter((pid) => {
     try {
       return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "haproxy";
     } catch {

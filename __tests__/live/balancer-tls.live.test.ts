@@ -3,8 +3,7 @@
  * Secure cookies exactly once, HSTS, the scheme the node is told, and the redirect from plain HTTP.
  */
 import * as fs from "fs";
-import * as net from "net";
-import { Echo, request } from "./support/http-client";
+import { Echo, rawRequest, request } from "./support/http-client";
 import { LoopbackOptions, startLoopbackBalancer } from "./support/loopback";
 import { freePort } from "./support/processes";
 import { startStandIn, strayPids, Teardown } from "./support/stand-ins";
@@ -34,18 +33,6 @@ const NODE_COOKIES = ["BPMSESSIONID=abc; path=/; HttpOnly", "UserName=bob; path=
 async function farm(tls?: Omit<NonNullable<LoopbackOptions["tls"]>, "port">) {
   const node = teardown.add(await startStandIn({ name: "n1", port: await freePort() }));
   return startLoopbackBalancer(teardown, { servers: [{ name: "n1", port: node.port }], tls });
-}
-
-/** Writes `text` as is to 127.0.0.1:`port` and resolves with everything the server sent before closing. */
-function rawRequest(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const socket = net.createConnection(port, "127.0.0.1", () => socket.write(text));
-    socket.setTimeout(5000, () => socket.destroy(new Error("no answer within 5 s")));
-    socket.on("data", (d) => (out += d));
-    socket.on("end", () => resolve(out));
-    socket.on("error", reject);
-  });
 }
 
 /** The client trusts the self-signed certificate and sends SNI localhost. */

@@ -1,4 +1,3 @@
-import * as fs from "fs";
 import * as path from "path";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Lazy, Token } from "cdktf";
@@ -10,13 +9,21 @@ import { ResourceProps } from "../lib/resources";
 import { farmImage } from "../lib/farm-image";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
+import { asset } from "../lib/template";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR } from "../networks/ipv4";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { BackendServer, IBalancerBackend } from "./balancer-backend";
 import { certificatePathProblem } from "./certificate-path";
-import { HaproxyBackend, HaproxyHealthCheck, renderHaproxyCfg, renderReleaseDownNodes, STATS_MAX_CONNECTIONS } from "./render-haproxy-cfg";
+import {
+  HaproxyBackend,
+  HaproxyHealthCheck,
+  HaproxyModel,
+  processMaxConnections as processMaxConnectionsOf,
+  renderHaproxyCfg,
+  renderReleaseDownNodes,
+} from "./render-haproxy-cfg";
 import { HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "./rules";
 
 /**
@@ -197,10 +204,6 @@ export class HaproxyBalancer extends Construct {
     const httpPort = props.httpPort ?? DEFAULTS.balancer.httpPort;
     const bindAddress = props.bindAddress ?? DEFAULTS.balancer.bindAddress;
     const maxConnections = props.maxConnections ?? DEFAULTS.balancer.maxConnections;
-    // The process limit render-haproxy-cfg sets: every listener's maxconn plus the stats listener's. A backend
-    // with a listener of its own adds one, so the limit is read at synth, when every backend is known.
-    const globalMaxConnections = () =>
-      maxConnections * (1 + (tls ? 1 : 0) + this.backends.filter((b) => b.listenPort !== undefined).length) + STATS_MAX_CONNECTIONS;
     const healthCheck = withDefaults<HaproxyHealthCheck>(DEFAULTS.balancer.healthCheck, props.healthCheck);
     const stats = withDefaults<StatsSettings>(DEFAULTS.balancer.stats, props.stats);
     const timeouts = withDefaults<Required<HaproxyTimeoutProps>>(DEFAULTS.balancer.timeouts, props.timeouts);
@@ -223,13 +226,59 @@ export class HaproxyBalancer extends Construct {
     const exemptProblem = limits.exemptSources.find((s) => !IPV4_ADDRESS_OR_CIDR.test(s));
     if (exemptProblem !== undefined) throw new FarmValidationError(`limits.exemptSources: expected IPv4 addresses or networks, got "${exemptProblem}"`, this);
 
+    // The model of haproxy.cfg, read at synth, when every backend is known: the file and the limits derived from
+    // it (descriptors, memory) come from this one object.
+    const model = (): HaproxyModel => ({
+      releaseDownNodesLua: RELEASE_LUA_PATH,
+      serverStateFile: SERVER_STATE_FILE,
+      limits: {
+        maxConnections,
+        connectionsPerSource: limits.connectionsPerSource,
+        requestsPer10sPerSource: limits.requestsPer10sPerSource,
+        websocketsPerSource: limits.websocketsPerSource,
+        requestBodyBytes: limits.requestBodyMb * 1024 * 1024,
+        requestsPerNode: limits.requestsPerNode,
+        exemptSources: limits.exemptSources,
+      },
+      longOperations: { paths: timeouts.longOperationPaths, serverMs: timeouts.longOperationSeconds * 1000 },
+      runtimeSocket: CONTAINER.haproxyRuntimeSocket,
+      httpBind: `:${CONTAINER.haproxyHttpPort}`,
+      tls: tls && {
+        bind: `:${CONTAINER.haproxyHttpsPort}`,
+        certificate: path.posix.join(CONTAINER.haproxyCertDir, path.posix.basename(tls.certificate)),
+        publicPort: tls.port,
+        redirectHttp: tls.redirectHttp,
+        hstsMaxAgeSeconds: tls.hstsMaxAgeSeconds,
+        canonicalHost: props.publicHost,
+      },
+      timeouts: {
+        clientMs: timeouts.clientSeconds * 1000,
+        serverMs: timeouts.serverSeconds * 1000,
+        tunnelMs: timeouts.websocketIdleSeconds * 1000,
+        handshakeMs: limits.tlsHandshakeSeconds * 1000,
+      },
+      healthCheck,
+      backends: this.backends.map((b) => this.renderBackend(b)),
+      stats: {
+        bind: `:${CONTAINER.haproxyStatsPort}`,
+        uri: stats.uri,
+        user: stats.user,
+        passwordHash: secretPlaceholder("stats-password-hash"),
+        metricsPath: stats.metricsPath,
+        rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
+        failedLoginsPerMinute: stats.failedLoginsPerMinute,
+        admin: stats.admin,
+      },
+    });
+    const processMaxConnections = () => processMaxConnectionsOf(model());
+
     const image = farmImage(this, props.image);
     const configVolume = new Volume(this, "config-volume", { name: `${props.environment}-haproxy-config` });
     const runVolume = new Volume(this, "run-volume", { name: `${props.environment}-haproxy-run` });
     const certificates = tls
       ? [{ hostPath: path.posix.dirname(tls.certificate), containerPath: CONTAINER.haproxyCertDir, readOnly: true }]
       : [];
-    this.container = new FarmContainer(this, "container", {
+    const balancer = new FarmContainer(this, "container", {
       name: `${props.environment}-haproxy`,
       image,
       role: "edge",
@@ -257,12 +306,12 @@ export class HaproxyBalancer extends Construct {
       // HAProxy needs about two descriptors per connection plus its own; it refuses to start when it cannot
       // raise the limit to what maxconn implies.
       ulimit: Lazy.anyValue({
-        produce: () => [{ name: "nofile", soft: nofileFor(globalMaxConnections()), hard: nofileFor(globalMaxConnections()) }],
+        produce: () => [{ name: "nofile", soft: nofileFor(processMaxConnections()), hard: nofileFor(processMaxConnections()) }],
       }),
       // SIGUSR1 is HAProxy's graceful stop: established connections finish first.
       stopSignal: "SIGUSR1",
       // The image runs as its own user on ports above 1024: no capability at all.
-      memoryMb: props.resources?.memoryMb ?? Token.asNumber(Lazy.numberValue({ produce: () => DEFAULTS.balancer.memoryMb(globalMaxConnections()) })),
+      memoryMb: props.resources?.memoryMb ?? Token.asNumber(Lazy.numberValue({ produce: () => DEFAULTS.balancer.memoryMb(processMaxConnections()) })),
       cpus: props.resources?.cpus,
       // It writes only to its home (the run volume): the configuration reaches it through the other volume.
       readOnlyRoot: true,
@@ -270,7 +319,8 @@ export class HaproxyBalancer extends Construct {
       healthcheck: httpHealthcheck(CONTAINER.haproxyStatsPort, stats.metricsPath),
       healthcheckStartSeconds: 10,
     });
-    this.address = this.container.attach(props.network, OFFSETS.balancer);
+    this.container = balancer;
+    this.address = balancer.attach(props.network, OFFSETS.balancer);
     const host = props.publicHost ?? (bindAddress === "0.0.0.0" ? "localhost" : bindAddress);
     this.url = tls ? `https://${host}:${tls.port}/` : `http://${host}:${httpPort}/`;
     this.statsUrl = `http://${stats.bindAddress}:${stats.port}${stats.uri}`;
@@ -286,8 +336,8 @@ export class HaproxyBalancer extends Construct {
       entrypoint: ["/bin/sh", INSTALL_SCRIPT],
       // In the balancer's process namespace, where HAProxy's master is PID 1: the reload is a signal to it. The
       // container's id makes a new balancer container a new job run, which installs the files for it.
-      pidMode: `container:${(this.container as FarmContainer).resource.id}`,
-      env: [`CREATIO_FARM_BALANCER_ID=${(this.container as FarmContainer).resource.id}`],
+      pidMode: `container:${balancer.resource.id}`,
+      env: [`CREATIO_FARM_BALANCER_ID=${balancer.resource.id}`],
       networkMode: "none",
       // Root writes the volumes whoever owns them and signals the master, which runs as the image's user.
       user: "root",
@@ -305,59 +355,18 @@ export class HaproxyBalancer extends Construct {
       format: "sh",
       mode: 0o755,
       generated: false,
-      render: () => fs.readFileSync(path.join(__dirname, "assets", "install-haproxy-config.sh"), "utf8"),
+      render: () => asset(path.join(__dirname, "assets"), "install-haproxy-config.sh"),
     });
     configJob.addFile({
       path: `${STAGED_DIR}/haproxy.cfg`,
       format: "haproxy",
-      render: () => renderHaproxyCfg({
-        releaseDownNodesLua: RELEASE_LUA_PATH,
-        serverStateFile: SERVER_STATE_FILE,
-        limits: {
-          maxConnections,
-          connectionsPerSource: limits.connectionsPerSource,
-          requestsPer10sPerSource: limits.requestsPer10sPerSource,
-          websocketsPerSource: limits.websocketsPerSource,
-          requestBodyBytes: limits.requestBodyMb * 1024 * 1024,
-          requestsPerNode: limits.requestsPerNode,
-          exemptSources: limits.exemptSources,
-        },
-        longOperations: { paths: timeouts.longOperationPaths, serverMs: timeouts.longOperationSeconds * 1000 },
-        runtimeSocket: CONTAINER.haproxyRuntimeSocket,
-        httpBind: `:${CONTAINER.haproxyHttpPort}`,
-        tls: tls && {
-          bind: `:${CONTAINER.haproxyHttpsPort}`,
-          certificate: path.posix.join(CONTAINER.haproxyCertDir, path.posix.basename(tls.certificate)),
-          publicPort: tls.port,
-          redirectHttp: tls.redirectHttp,
-          hstsMaxAgeSeconds: tls.hstsMaxAgeSeconds,
-          canonicalHost: props.publicHost,
-        },
-        timeouts: {
-          clientMs: timeouts.clientSeconds * 1000,
-          serverMs: timeouts.serverSeconds * 1000,
-          tunnelMs: timeouts.websocketIdleSeconds * 1000,
-          handshakeMs: limits.tlsHandshakeSeconds * 1000,
-        },
-        healthCheck,
-        backends: this.backends.map((b) => this.renderBackend(b)),
-        stats: {
-          bind: `:${CONTAINER.haproxyStatsPort}`,
-          uri: stats.uri,
-          user: stats.user,
-          passwordHash: secretPlaceholder("stats-password-hash"),
-          metricsPath: stats.metricsPath,
-          rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
-          failedLoginsPerMinute: stats.failedLoginsPerMinute,
-          admin: stats.admin,
-        },
-      }),
+      render: () => renderHaproxyCfg(model()),
     });
 
     configJob.addFile({
       path: `${STAGED_DIR}/release-down-nodes.lua`,
       format: "lua",
-      render: () => renderReleaseDownNodes({ backends: this.backends.map((b) => this.renderBackend(b)) }),
+      render: () => renderReleaseDownNodes(model()),
     });
 
     this.node.addValidation({

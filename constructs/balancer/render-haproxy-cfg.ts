@@ -245,6 +245,15 @@ export function haproxyDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * HAProxy's process limit (global maxconn): every listener's maxconn plus the stats listener's, so a full public
+ * listener never locks out the stats page. The container's descriptor and memory limits derive from it.
+ */
+export function processMaxConnections(model: HaproxyModel): number {
+  const publicBackend = model.backends.find((b) => !b.listen)?.name ?? "";
+  return model.limits.maxConnections * frontends(model, publicBackend).length + STATS_MAX_CONNECTIONS;
+}
+
 export function renderHaproxyCfg(model: HaproxyModel): string {
   const publicBackends = model.backends.filter((b) => !b.listen);
   if (publicBackends.length !== 1) {
@@ -265,7 +274,7 @@ export function renderHaproxyCfg(model: HaproxyModel): string {
   const views = frontends(model, publicBackends[0].name);
   const limits = model.limits;
   return render({
-    globalMaxConnections: limits.maxConnections * views.length + STATS_MAX_CONNECTIONS,
+    globalMaxConnections: processMaxConnections(model),
     limits: {
       maxConnections: limits.maxConnections,
       connectionsPerSource: limits.connectionsPerSource,

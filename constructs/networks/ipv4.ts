@@ -5,24 +5,38 @@ export interface Cidr {
   readonly prefix: number;
 }
 
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)";
+const ADDRESS = `(?:${OCTET}\\.){3}${OCTET}`;
+
 /** A dotted-quad IPv4 address, each octet 0..255. */
-export const IPV4_ADDRESS = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+export const IPV4_ADDRESS = new RegExp(`^${ADDRESS}$`);
 
 /** An IPv4 address, or a network in CIDR form with any prefix 0..32 (for source lists, not farm subnets). */
-export const IPV4_ADDRESS_OR_CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\/(?:3[0-2]|[12]?\d))?$/;
+export const IPV4_ADDRESS_OR_CIDR = new RegExp(`^${ADDRESS}(?:/(?:3[0-2]|[12]?\\d))?$`);
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Parses `a.b.c.d/n`; returns undefined when the text is not a network address with a prefix of 16..28. */
 export function parseCidr(text: string): Cidr | undefined {
+  const cidr = parseNetwork(text);
+  return cidr && cidr.prefix >= 16 && cidr.prefix <= 28 ? cidr : undefined;
+}
+
+/** Parses `a.b.c.d/n` with any prefix 0..32; undefined when it is not a network address (host bits set). */
+export function parseNetwork(text: string): Cidr | undefined {
   const m = CIDR_RE.exec(text);
   if (!m) return undefined;
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix < 16 || prefix > 28) return undefined;
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
   const base = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
   if ((base & hostMask(prefix)) !== 0) return undefined;
   return { base, prefix };
+}
+
+/** Whether network `inner` lies wholly inside network `outer`. */
+export function contains(outer: Cidr, inner: Cidr): boolean {
+  return inner.prefix >= outer.prefix && overlaps(outer, inner);
 }
 
 function hostMask(prefix: number): number {

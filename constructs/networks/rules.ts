@@ -1,6 +1,6 @@
 /** Rules between the farm's networks: the config schema reports them at the file's line, the constructs at their path. */
 import { nodeCapacity, OFFSETS } from "./address-plan";
-import { overlaps, parseCidr } from "./ipv4";
+import { contains, overlaps, parseCidr, parseNetwork } from "./ipv4";
 
 /** Two subnets of one farm must not overlap: Docker would refuse the second network, or route to the wrong one. */
 export function subnetOverlapProblem(subnet: string, otherKey: string, other: string): string | undefined {
@@ -30,15 +30,6 @@ const PRIVATE: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/
 export function subnetRangeProblem(subnet: string): string | undefined {
   const cidr = parseCidr(subnet);
   if (!cidr) return undefined;
-  const inside = PRIVATE.some((range) => {
-    const r = parseCidrAnyPrefix(range);
-    return cidr.prefix >= r.prefix && ((cidr.base ^ r.base) >>> (32 - r.prefix)) === 0;
-  });
+  const inside = PRIVATE.some((range) => contains(parseNetwork(range)!, cidr));
   return inside ? undefined : `expected a private network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), got ${subnet}`;
-}
-
-function parseCidrAnyPrefix(text: string): { base: number; prefix: number } {
-  const [addr, prefix] = text.split("/");
-  const base = addr.split(".").reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
-  return { base, prefix: Number(prefix) };
 }

@@ -1,5 +1,6 @@
 /** The live tier's HTTP client: one request to 127.0.0.1, over HTTP or HTTPS; what the stand-in's /echo answers. */
 import * as http from "http";
+import * as net from "net";
 import * as https from "https";
 
 export interface Reply {
@@ -63,4 +64,16 @@ export interface Echo {
 
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+
+/** Writes `text` as is to 127.0.0.1:`port` and resolves with everything the server sent before closing. */
+export function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const socket = net.createConnection(port, "127.0.0.1", () => socket.write(text));
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer within 5 s; got: ${JSON.stringify(out)}`)));
+    socket.on("data", (d) => (out += d));
+    socket.on("end", () => resolve(out));
+    socket.on("error", reject);
+  });
 }
