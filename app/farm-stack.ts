@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import type { FarmConfig } from "../config/schema";
 import { HaproxyBalancer } from "../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../constructs/creatio-nodes/creatio-node-set";
@@ -35,6 +36,8 @@ export class CreatioFarmStack extends TerraformStack {
     new LocalBackend(this, { path: `../../../state/${environment}.tfstate` });
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
+    // Only where something uses it: terraform init would fetch it for every stack otherwise.
+    if (config.redis.tls?.enabled) new TlsProvider(this, "tls", {});
 
     const secrets = (this.secrets = new FarmSecrets(this, "secrets"));
     const subnets = farmSubnets(config.network);
@@ -62,6 +65,7 @@ export class CreatioFarmStack extends TerraformStack {
       db: redis.db,
       maxMemoryMb: redis.maxMemoryMb,
       resources: redis.resources && { memoryMb: redis.resources.memoryMb, cpus: redis.resources.cpus },
+      tls: redis.tls?.enabled ? { certificateDays: redis.tls.certificateDays } : undefined,
     });
     this.nodes = new CreatioNodeSet(this, "creatio", {
       environment,

@@ -254,6 +254,16 @@ const redis = mapping({
   maxMemoryMb: intIn(16, 1048576)
     .optional().meta({ default: DEFAULTS.redis.maxMemoryMb })
     .describe("Memory Redis may use for data (maxmemory); when full, writes are refused rather than sessions evicted."),
+  tls: mapping({
+    enabled: bool()
+      .optional().meta({ default: DEFAULTS.redis.tls.enabled })
+      .describe("TLS between nodes and Redis, with a generated password for the nodes (Creatio sends a Redis password only over TLS). Certificates are generated at apply time."),
+    certificateDays: intIn(60, 825)
+      .optional().meta({ default: DEFAULTS.redis.tls.certificateDays })
+      .describe("Validity of Redis' server certificate; Terraform replaces it 30 days before it expires (Redis restarts with it)."),
+  })
+    .optional()
+    .describe("TLS mode for Redis: encrypted connections and a password for the nodes, besides the network isolation."),
   resources: resources("2 × maxMemoryMb + 256 (an append-only rewrite forks)"),
 });
 

@@ -111,6 +111,14 @@ export const DEFAULTS = {
     maxMemoryMb: 1024,
     /** Container memory when not set: room for the data twice (an AOF rewrite forks) plus the server itself. */
     memoryMb: (maxMemoryMb: number) => 2 * maxMemoryMb + 256,
+    tls: {
+      enabled: false,
+      certificateDays: 365,
+      /** A replacement is planned this long before the server certificate expires. */
+      renewBeforeDays: 30,
+      /** The farm's Redis CA signs only the server certificate; replacing it replaces every node too. */
+      caDays: 3650,
+    },
   },
   database: {
     engine: "postgres",

@@ -2,11 +2,13 @@
 import { TerraformStack, Testing } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Password } from "@cdktf/provider-random/lib/password";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { hostAddress, hostCapacity, overlaps, parseCidr } from "../../constructs/networks/ipv4";
 import { nodeCapacity } from "../../constructs/networks/address-plan";
 import { FarmNetwork } from "../../constructs/networks/farm-network";
 import { FarmSecrets } from "../../constructs/secrets/farm-secrets";
 import { RedisCache } from "../../constructs/redis/redis-cache";
+import { RedisEndpoint } from "../../constructs/redis/redis-client";
 import { PostgresDatabase } from "../../constructs/database/postgres-database";
 import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
 import { byCodeUnit } from "../../constructs/lib/order";
@@ -94,6 +96,48 @@ describe("RedisCache", () => {
     const data2 = new FarmNetwork(s, "data2", { name: "s-data2", subnet: "172.30.12.0/24", internal: true });
     const other = new RedisCache(s, "redis2", { environment: "s2", image: "redis:7.2", network: data2, secrets });
     expect(() => other.allowFrom(nodes)).toThrow("[s/creatio] the nodes already use a Redis");
+  });
+
+  describe("TLS mode", () => {
+    function tlsFarm() {
+      const s = stack();
+      new TlsProvider(s, "tls", {});
+      const secrets = new FarmSecrets(s, "secrets");
+      const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });
+      const nodes = new CreatioNodeSet(s, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "a" }, { name: "b" }], secrets });
+      const redis = new RedisCache(s, "redis", { environment: "s", image: "redis:7.2", network: data, secrets, tls: { certificateDays: 90 } });
+      redis.allowFrom(nodes);
+      return { nodes, redis };
+    }
+
+    test("GIVEN tls THEN Redis listens on TLS only, the nodes' user needs the password, and the key is root's alone", () => {
+      const { redis } = tlsFarm();
+      const files = Object.fromEntries(redis.container.renderedFiles().map((f) => [f.path, f]));
+      const conf = files["/usr/local/etc/redis/redis.conf"].content;
+      expect(conf).toMatch(/^port 0$/m);
+      expect(conf).toMatch(/^tls-port 6379$/m);
+      expect(conf).toMatch(/^tls-key-file \/run\/redis-tls\.key$/m);
+      expect(conf).toMatch(/^user default on #@@secret:redis-password-hash@@ ~\* &\* \+@all -@dangerous /m);
+      expect(files["/usr/local/etc/redis/tls/redis.key"]).toMatchObject({ mode: 0o600, content: "@@secret:redis-tls-key@@" });
+      expect(files["/usr/local/etc/redis/tls/redis.crt"]).toMatchObject({ mode: 0o644, content: "@@secret:redis-tls-certificate@@" });
+    });
+
+    test("GIVEN a TLS endpoint THEN its connection string has useTls and the password, and clients get the CA and SSL_CERT_DIR", () => {
+      const endpoint = new RedisEndpoint("redis", 6379, 3, true);
+      expect(endpoint.connectionString()).toBe("host=redis;db=3;port=6379;useTls=true;password=@@secret:redis-password@@;maxReadPoolSize=10;maxWritePoolSize=500");
+      const setup = endpoint.clientSetup();
+      expect(setup.files.map((f) => [f.path, f.render()])).toEqual([["/opt/creatio-farm/redis-ca/ca.crt", "@@secret:redis-ca-certificate@@"]]);
+      expect(setup.env).toEqual(["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"]);
+      expect(new RedisEndpoint("redis", 6379, 3).clientSetup()).toEqual({ files: [], env: [] });
+    });
+
+    test("GIVEN no tls THEN no certificate and no password for the nodes exist, and asking for them is an error", () => {
+      const s = stack();
+      const secrets = new FarmSecrets(s, "secrets");
+      expect(() => secrets.reference("redis-password")).toThrow('[s/secrets] secret "redis-password" is used, but Redis TLS mode is off');
+      expect(() => secrets.reference("redis-tls-key")).toThrow("[s/secrets] Redis TLS material is used, but Redis TLS mode is off");
+      expect(JSON.parse(Testing.synth(s)).resource.tls_private_key).toBeUndefined();
+    });
   });
 });
 

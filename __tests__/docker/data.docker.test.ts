@@ -81,9 +81,44 @@ test("the PostgreSQL superuser cannot log in over TCP from a node, even with its
   expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/superuser-password"])).stdout.trim()).toBe("600 root");
 });
 
+/** Node.js code that connects to Redis as the stand-in does, from the node's ConnectionStrings.config (TLS mode). */
+const REDIS_AS_NODE = `const Redis = require("ioredis");
+    const { readConnectionStrings, redisOptions } = require("/opt/stand-in/config-files");
+    const options = redisOptions(readConnectionStrings("/app").redis);`;
+
+test("the nodes reach Redis over TLS only, trusting the farm's CA for the name redis, with the generated password", async () => {
+  const js = `${REDIS_AS_NODE}
+    const probe = (o) => new Promise((resolve) => {
+      const r = new Redis({ ...o, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000, lazyConnect: true });
+      let cause = "";
+      r.on("error", (e) => (cause ||= e.message));
+      r.connect().then(() => r.ping()).then((v) => resolve(String(v)), (e) => resolve(cause || e.message)).finally(() => r.disconnect());
+    });
+    (async () => console.log(JSON.stringify({
+      asNode: await probe(options),
+      plain: await probe({ host: options.host, port: options.port }),
+      noPassword: await probe({ ...options, password: undefined }),
+      otherName: await probe({ ...options, tls: { ...options.tls, servername: "postgres" } }),
+      tls: options.tls ? options.tls.servername : "none",
+    })))();`;
+  const out = JSON.parse(await fromNode(js));
+  expect(out.tls).toBe("redis");
+  expect(out.asNode).toBe("PONG");
+  expect(out.plain).not.toMatch(/PONG|NOAUTH/);
+  expect(out.noPassword).toMatch(/NOAUTH/);
+  expect(out.otherName).toMatch(/altnames|Hostname/i);
+  // the server's key: uploaded for root alone, copied for the redis user alone, which the server runs as
+  const stat = async (file: string) => (await exec(docker, d.containers.redis, ["stat", "-c", "%a %U", file])).stdout.trim();
+  expect(await stat("/usr/local/etc/redis/tls/redis.key")).toBe("600 root");
+  expect(await stat("/run/redis-tls.key")).toBe("400 redis");
+  expect((await exec(docker, d.containers.redis, ["cat", "/proc/1/comm"])).stdout.trim()).toBe("redis-server");
+  expect(await stat("/proc/1")).toBe("555 redis");
+  expect((await docker.getContainer(d.containers.redis).inspect()).State.Health?.Status).toBe("healthy");
+});
+
 test("the nodes' Redis user cannot FLUSHALL, CONFIG, REPLICAOF or SHUTDOWN; it reads and writes; the admin user can", async () => {
-  const js = `const Redis = require("ioredis");
-    const r = new Redis({ host: "redis", maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  const js = `${REDIS_AS_NODE}
+    const r = new Redis({ ...options, maxRetriesPerRequest: 1, connectTimeout: 3000 });
     const run = (...c) => r.call(...c).then((v) => String(v), (e) => e.message.split(" ")[0]);
     (async () => {
       const out = {};
@@ -92,6 +127,9 @@ test("the nodes' Redis user cannot FLUSHALL, CONFIG, REPLICAOF or SHUTDOWN; it r
       r.disconnect();
     })();`;
   expect(JSON.parse(await fromNode(js))).toEqual({ flushall: "NOPERM", config: "NOPERM", replicaof: "NOPERM", shutdown: "NOPERM", set: "OK", get: "1" });
-  const admin = await exec(docker, d.containers.redis, ["redis-cli", "--no-auth-warning", "--user", "farm-admin", "--pass", d.outputs.redis_admin_password, "config", "get", "maxmemory-policy"]);
+  const admin = await exec(docker, d.containers.redis, [
+    "redis-cli", "--tls", "--cacert", "/usr/local/etc/redis/tls/ca.crt", "--no-auth-warning",
+    "--user", "farm-admin", "--pass", d.outputs.redis_admin_password, "config", "get", "maxmemory-policy",
+  ]);
   expect(admin.stdout.trim()).toBe("maxmemory-policy\nnoeviction");
 });

@@ -63,6 +63,8 @@ const NON_DEFAULT: Record<string, unknown> = {
   "redis.image": "redis:7.4",
   "redis.db": 1,
   "redis.maxMemoryMb": 2048,
+  "redis.tls.enabled": false,
+  "redis.tls.certificateDays": 400,
   "database.image": "postgres:17",
   "database.name": "crm",
   "database.user": "crm",
@@ -82,12 +84,13 @@ function leafKeys(node: any, prefix = ""): string[] {
   return [prefix];
 }
 
-/** The baseline: the minimal environment with TLS on, so the tls keys have something to change. */
+/** The baseline: the minimal environment with TLS on (balancer and Redis), so the tls keys have something to change. */
 function baseline(): FarmConfigInput {
   const input = minimalInput();
   return {
     ...input,
     balancer: { ...input.balancer, publicHost: "crm.example.com", tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } },
+    redis: { ...input.redis, tls: { enabled: true } },
   };
 }
 

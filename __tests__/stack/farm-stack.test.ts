@@ -2,6 +2,10 @@ import { TerraformStack, Testing } from "cdktf";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Container } from "@cdktf/provider-docker/lib/container";
+import { CertRequest } from "@cdktf/provider-tls/lib/cert-request";
+import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
+import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
+import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
 import { CreatioFarmStack } from "../../app/farm-stack";
 import { HaproxyBalancer } from "../../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
@@ -230,6 +234,48 @@ describe("CreatioFarmStack", () => {
   test("Redis memory is bounded", () => {
     const { stack } = synthFarmStack(config({ ...minimalInput(), redis: { image: "redis:7.2", maxMemoryMb: 2048 } }));
     expect(stack.redis.container.renderedFiles()[0].content).toContain("maxmemory 2048mb\nmaxmemory-policy noeviction\n");
+  });
+
+  describe("Redis TLS mode", () => {
+    const tlsStack = () => synthFarmStack(config({ ...minimalInput(), redis: { image: "redis:7.2", tls: { enabled: true, certificateDays: 90 } } }));
+
+    test("a CA of its own signs a certificate for the name the nodes use, renewed 30 days ahead; a password for the nodes", () => {
+      const { json, tf } = tlsStack();
+      expect(json).toHaveProvider({ tfResourceType: "tls" });
+      expect(json).toHaveResourceWithProperties(SelfSignedCert, { is_ca_certificate: true, allowed_uses: ["cert_signing", "crl_signing"] });
+      expect(json).toHaveResourceWithProperties(CertRequest, { dns_names: ["redis"], subject: [{ common_name: "redis" }] });
+      expect(json).toHaveResourceWithProperties(LocallySignedCert, {
+        allowed_uses: ["digital_signature", "key_encipherment", "server_auth"],
+        validity_period_hours: 90 * 24,
+        early_renewal_hours: 30 * 24,
+      });
+      expect(json).toHaveResourceWithProperties(PrivateKey, { algorithm: "ECDSA", ecdsa_curve: "P256" });
+      expect(Object.keys(tf.resource.random_password)).toHaveLength(5);
+      // the key reaches Redis as a reference, never as text
+      const redis = containers(tf)["test-redis"];
+      const key = redis.upload.find((u: { file: string }) => u.file === "/usr/local/etc/redis/tls/redis.key");
+      expect(key).toMatchObject({ content: expect.stringMatching(/^\$\{tls_private_key\.secrets_redis-tls_server-key_\w+\.private_key_pem\}$/), permissions: "0600" });
+      expect(redis.healthcheck.test).toEqual(["CMD", "/bin/sh", "-c", "redis-cli --tls --cacert /usr/local/etc/redis/tls/ca.crt ping 2>&1 | grep -q -e PONG -e NOAUTH"]);
+    });
+
+    test("every node trusts the farm's CA besides the system's CAs, through SSL_CERT_DIR", () => {
+      const { tf } = tlsStack();
+      const json = (t: unknown) => JSON.stringify(t);
+      const nodes = Object.entries(containers(tf)).filter(([name]) => name.startsWith("test-creatio-"));
+      expect(nodes.map(([, c]) => c.env)).toEqual([["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"], ["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"]]);
+      for (const [, c] of nodes) {
+        const ca = c.upload.find((u: { file: string }) => u.file === "/opt/creatio-farm/redis-ca/ca.crt");
+        expect(ca.content).toMatch(/^\$\{tls_self_signed_cert\.secrets_redis-tls_ca_\w+\.cert_pem\}$/);
+      }
+      expect(json(tf)).toMatch(/useTls=true;password=\$\{random_password\.secrets_redis-password_\w+\.result\};/);
+    });
+
+    test("off by default: no tls provider, no certificate, no password for the nodes", () => {
+      const { tf } = synthFarmStack();
+      expect(Object.keys(tf.provider ?? {})).not.toContain("tls");
+      expect(tf.resource.tls_private_key).toBeUndefined();
+      expect(Object.keys(tf.resource.random_password)).toHaveLength(4);
+    });
   });
 
   test("the balancer's nofile limit follows maxconn of every listener plus the stats listener's", () => {

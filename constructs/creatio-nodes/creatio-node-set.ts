@@ -216,6 +216,11 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
     if (this.redis) throw new FarmValidationError("the nodes already use a Redis", this);
     this.attachTo(network);
     this.redis = endpoint;
+    const { files, env } = endpoint.clientSetup();
+    for (const m of this.members) {
+      for (const f of files) m.container.addFile(f);
+      for (const e of env) m.container.addEnv(e);
+    }
   }
 
   /** Attaches every node to `network`, node k at the set's first address offset + k. */

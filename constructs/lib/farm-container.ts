@@ -111,6 +111,8 @@ export interface IWorkload extends IConstruct {
   readonly kind: WorkloadKind;
   /** Provisions a file; before synth only. */
   addFile(spec: ProvisionedFileSpec): void;
+  /** Adds an environment variable (`NAME=value`, as `env` takes it); before synth only, once per name. */
+  addEnv(entry: string): void;
   /** Attaches the workload to `network` at the address of `offset`; returns that address. Idempotent. */
   attach(network: FarmNetwork, offset: number, aliases?: readonly string[]): string;
   /** The workload's address on `network`, if it is attached. */
@@ -158,6 +160,7 @@ export class FarmContainer extends Construct implements IWorkload {
   private readonly secrets: FarmContainerProps["secrets"];
   private rendered?: readonly RenderedFile[];
   private readonly readOnlyRoot: boolean;
+  private readonly env: string[];
 
   constructor(scope: Construct, id: string, props: FarmContainerProps) {
     super(scope, id);
@@ -166,6 +169,7 @@ export class FarmContainer extends Construct implements IWorkload {
     this.kind = props.kind ?? { type: "service" };
     this.secrets = props.secrets;
     this.readOnlyRoot = props.readOnlyRoot === true;
+    this.env = [...(props.env ?? [])];
     const job = this.kind.type === "job" ? this.kind : undefined;
     // A job waits here until its container exits; the postcondition turns a non-zero status into a failed apply.
     const runsEveryApply = job?.runs === "every-apply" ? new DataResource(this, "runs", { triggersReplace: { at: Fn.timestamp() } }) : undefined;
@@ -179,7 +183,12 @@ export class FarmContainer extends Construct implements IWorkload {
       entrypoint: props.entrypoint,
       command: props.command,
       // An entry holding a Terraform reference (a token) is passed as it is; the others are text, escaped.
-      env: props.env?.map((e) => (Token.isUnresolved(e) ? e : toTerraformText(e, (n) => this.secrets.reference(n)))),
+      env: Lazy.anyValue({
+        produce: () =>
+          this.env.length === 0
+            ? undefined
+            : this.env.map((e) => (Token.isUnresolved(e) ? e : toTerraformText(e, (n) => this.secrets.reference(n)))),
+      }) as never,
       workingDir: props.workingDir,
       volumes: props.volumes,
       ports: props.ports,
@@ -249,6 +258,13 @@ export class FarmContainer extends Construct implements IWorkload {
       };
     }
     addCustomSynthesis(this, { onSynthesize: (session) => this.writeReviewCopies(session) });
+  }
+
+  public addEnv(entry: string): void {
+    if (this.rendered) throw new FarmValidationError(`environment variable is added after ${this.name}'s files were rendered (synth)`, this);
+    const name = entry.split("=", 1)[0];
+    if (this.env.some((e) => e.split("=", 1)[0] === name)) throw new FarmValidationError(`environment variable ${name} is set twice`, this);
+    this.env.push(entry);
   }
 
   /** Provisions a file into the container; its path may be provisioned once, and only before synth. */

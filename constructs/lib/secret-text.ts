@@ -14,7 +14,13 @@ export type SecretName =
   | "stats-password"
   | "stats-password-hash"
   | "redis-admin-password"
-  | "redis-admin-password-hash";
+  | "redis-admin-password-hash"
+  | "redis-password"
+  | "redis-password-hash"
+  /** Redis' TLS mode: not all secret (certificates are public), but generated at apply time like the passwords. */
+  | "redis-ca-certificate"
+  | "redis-tls-certificate"
+  | "redis-tls-key";
 
 const MARK = /@@secret:([a-z-]+)@@/g;
 

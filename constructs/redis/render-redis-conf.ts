@@ -11,6 +11,17 @@ export interface RedisConfModel {
   readonly adminUser: string;
   /** SHA-256 (hex) of the admin user's password, or a secret placeholder resolved at apply time. */
   readonly adminPasswordSha256: string;
+  /** TLS mode: TLS connections only, and the nodes' `default` user needs a password. @default - plain TCP, no password */
+  readonly tls?: RedisConfTls;
+}
+
+export interface RedisConfTls {
+  readonly certificateFile: string;
+  readonly keyFile: string;
+  /** The CA that signed the certificate (Redis sends the chain; client certificates are not asked for). */
+  readonly caFile: string;
+  /** SHA-256 (hex) of the password of the nodes' `default` user, or a secret placeholder. */
+  readonly defaultPasswordSha256: string;
 }
 
 /**
@@ -24,5 +35,5 @@ const render = template(__dirname, "redis.conf.hbs");
 
 export function renderRedisConf(model: RedisConfModel): string {
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(model.adminUser)) throw new Error(`not a Redis user name: "${model.adminUser}"`);
-  return render({ ...model, defaultAllowed: NODE_DANGEROUS_ALLOWED.map((c) => `+${c}`).join(" ") });
+  return render({ ...model, tls: model.tls ?? false, defaultAllowed: NODE_DANGEROUS_ALLOWED.map((c) => `+${c}`).join(" ") });
 }

@@ -45,7 +45,7 @@ interface Planned {
   readonly dependsOn: readonly string[];
 }
 
-const PROVIDERS = new Set(["docker", "random"]);
+const PROVIDERS = new Set(["docker", "random", "tls"]);
 
 export class Applier {
   private readonly plan: readonly Planned[];

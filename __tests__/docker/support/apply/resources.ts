@@ -1,6 +1,6 @@
 /**
  * Create and destroy for each implemented resource type, following what the pinned providers do
- * (kreuzwerker/docker 3.6.2, hashicorp/random 3.7.2): the same Engine API calls in the same order, with the same
+ * (kreuzwerker/docker 3.6.2, hashicorp/random 3.7.2, hashicorp/tls with openssl): the same Engine API calls in the same order, with the same
  * defaults. One difference: image builds use the Engine's classic builder, where the provider uses BuildKit when
  * the Engine offers it; with `no_cache`, which the product sets, both run every step of the same Dockerfile.
  * Configuration reaching these functions is resolved (no references left) and checked against schema.ts.
@@ -10,6 +10,7 @@ import * as path from "path";
 import bcrypt from "bcryptjs";
 import Docker from "dockerode";
 import * as tarFs from "tar-fs";
+import { certificateRequestPem, ecPrivateKey, selfSignedCertificatePem, signedCertificatePem } from "../../../support/openssl-ca";
 import { followProgress } from "../engine";
 import { pack } from "../tar";
 
@@ -56,6 +57,50 @@ const randomPassword: ResourceType = {
     const result = chars.join("");
     // The provider's bcrypt_hash uses Go's bcrypt.DefaultCost (10), computed once and kept in state.
     return { id: "none", attributes: { result, bcrypt_hash: bcrypt.hashSync(result, 10) } };
+  },
+  async destroy() {},
+};
+
+const sha1Id = (pem: string) => crypto.createHash("sha1").update(pem).digest("hex");
+
+/** hashicorp/tls's tls_private_key, ECDSA P-256 (the only kind the product asks for). */
+const tlsPrivateKey: ResourceType = {
+  async create(_ctx, c) {
+    if (c.algorithm !== "ECDSA" || c.ecdsa_curve !== "P256") throw new Error(`tls_private_key: only ECDSA P256 is implemented, got ${c.algorithm} ${c.ecdsa_curve}`);
+    const pem = ecPrivateKey();
+    return { id: sha1Id(pem), attributes: { private_key_pem: pem } };
+  },
+  async destroy() {},
+};
+
+const tlsSelfSignedCert: ResourceType = {
+  async create(_ctx, c) {
+    const pem = selfSignedCertificatePem(c.private_key_pem, {
+      commonName: blocks(c.subject)[0]?.common_name ?? "",
+      validityHours: c.validity_period_hours,
+      allowedUses: c.allowed_uses,
+      isCa: c.is_ca_certificate === true,
+    });
+    return { id: sha1Id(pem), attributes: { cert_pem: pem } };
+  },
+  async destroy() {},
+};
+
+const tlsCertRequest: ResourceType = {
+  async create(_ctx, c) {
+    const pem = certificateRequestPem(c.private_key_pem, blocks(c.subject)[0]?.common_name ?? "", c.dns_names ?? []);
+    return { id: sha1Id(pem), attributes: { cert_request_pem: pem } };
+  },
+  async destroy() {},
+};
+
+const tlsLocallySignedCert: ResourceType = {
+  async create(_ctx, c) {
+    const pem = signedCertificatePem(c.cert_request_pem, c.ca_cert_pem, c.ca_private_key_pem, {
+      validityHours: c.validity_period_hours,
+      allowedUses: c.allowed_uses,
+    });
+    return { id: sha1Id(pem), attributes: { cert_pem: pem } };
   },
   async destroy() {},
 };
@@ -230,14 +275,25 @@ const dockerContainer: ResourceType = {
     await container.stop({ t: c.destroy_grace_seconds ?? 0 }).catch((e) => {
       if (!notFound(e) && (e as { statusCode?: number }).statusCode !== 304) throw e;
     });
-    await container.remove({ force: true, v: true }).catch((e) => {
-      if (!notFound(e)) throw e;
+    await container.remove({ force: true, v: true }).catch(async (e) => {
+      if (notFound(e)) return;
+      // The Engine is already removing it (a slow removal of a container that was restarting): wait for the end.
+      if ((e as { statusCode?: number }).statusCode !== 409 || !/already in progress/.test(String(e))) throw e;
+      for (let i = 0; i < 120; i++) {
+        if (await container.inspect().then(() => false, (err) => notFound(err))) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw e;
     });
   },
 };
 
 export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
   random_password: randomPassword,
+  tls_private_key: tlsPrivateKey,
+  tls_self_signed_cert: tlsSelfSignedCert,
+  tls_cert_request: tlsCertRequest,
+  tls_locally_signed_cert: tlsLocallySignedCert,
   docker_image: dockerImage,
   docker_network: dockerNetwork,
   docker_volume: dockerVolume,

@@ -16,6 +16,26 @@ const block = (shape: Shape): Block => ({ block: shape });
 
 export const IMPLEMENTED: Readonly<Record<string, Shape>> = {
   random_password: { length: "number", special: "bool", min_numeric: "number", min_upper: "number", min_lower: "number" },
+  // hashicorp/tls: ECDSA P-256 keys only, subjects by common name.
+  tls_private_key: { algorithm: "string", ecdsa_curve: "string" },
+  tls_self_signed_cert: {
+    private_key_pem: "string",
+    subject: block({ common_name: "string" }),
+    is_ca_certificate: "bool",
+    allowed_uses: ["string"],
+    validity_period_hours: "number",
+    // Renewal is what a later plan decides; a create-only applier has nothing to do for it.
+    early_renewal_hours: "number",
+  },
+  tls_cert_request: { private_key_pem: "string", subject: block({ common_name: "string" }), dns_names: ["string"] },
+  tls_locally_signed_cert: {
+    cert_request_pem: "string",
+    ca_private_key_pem: "string",
+    ca_cert_pem: "string",
+    allowed_uses: ["string"],
+    validity_period_hours: "number",
+    early_renewal_hours: "number",
+  },
   docker_image: {
     name: "string",
     keep_locally: "bool",

@@ -95,6 +95,33 @@ function keyValues(text) {
   return out;
 }
 
+/**
+ * Creatio's `redis` string: with useTls=true, TLS to `host` (its certificate must be issued for that name and chain
+ * to a CA the system trusts, as .NET checks it) and the password; without it, the password is ignored (Creatio's
+ * documented behaviour).
+ */
+function redisOptions(text) {
+  const kv = keyValues(text);
+  const options = { host: kv.host, port: Number(kv.port ?? 6379), db: Number(kv.db ?? 0) };
+  if (String(kv.usetls).toLowerCase() !== "true") return options;
+  return { ...options, password: kv.password, tls: { servername: kv.host, ca: trustedCertificates(), minVersion: "TLSv1.2" } };
+}
+
+/** Every certificate in the directories of SSL_CERT_DIR, read as .NET on Linux reads its root store. */
+function trustedCertificates() {
+  const dirs = (process.env.SSL_CERT_DIR ?? "/etc/ssl/certs").split(":").filter(Boolean);
+  const pems = [];
+  for (const dir of dirs) {
+    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const file = path.join(dir, name);
+      if (!fs.statSync(file).isFile()) continue;
+      const text = fs.readFileSync(file, "utf8");
+      if (text.includes("-----BEGIN CERTIFICATE-----")) pems.push(text);
+    }
+  }
+  return pems;
+}
+
 /** JSON with // and /* comments and trailing commas removed, strings left alone. @param {string} text */
 function relaxedJson(text) {
   let out = "";
@@ -122,4 +149,4 @@ function readAppsettings(appDir) {
   return relaxedJson(fs.readFileSync(path.join(appDir, "appsettings.json"), "utf8").replace(/^\uFEFF/, ""));
 }
 
-module.exports = { readWebHostConfig, readConnectionStrings, readAppsettings, keyValues, relaxedJson };
+module.exports = { readWebHostConfig, readConnectionStrings, readAppsettings, keyValues, redisOptions, relaxedJson };

@@ -26,7 +26,7 @@ const path = require("path");
 const { Pool } = require("pg");
 const Redis = require("ioredis");
 const { WebSocketServer } = require("ws");
-const { readAppsettings, readConnectionStrings, readWebHostConfig, keyValues } = require("./config-files");
+const { readAppsettings, readConnectionStrings, readWebHostConfig, keyValues, redisOptions } = require("./config-files");
 const { KeyRing, keyRingLocation } = require("./key-ring");
 
 const USER = "Supervisor";
@@ -124,8 +124,7 @@ async function serve(appDir) {
   }
   const pool = new Pool({ ...db, max: 4, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10000 });
   pool.on("error", () => {}); // a restarted database ends idle clients; the next query opens a new one
-  const rkv = keyValues(strings.redis);
-  const redis = new Redis({ host: rkv.host, port: Number(rkv.port ?? 6379), db: Number(rkv.db ?? 0), maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  const redis = new Redis({ ...redisOptions(strings.redis), maxRetriesPerRequest: 2, connectTimeout: 2000 });
   redis.on("error", () => {});
 
   const kestrel = appsettings.Kestrel?.Endpoints?.Http?.Url ?? "http://::5000";
