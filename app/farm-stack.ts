@@ -3,7 +3,7 @@ import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import type { FarmConfig } from "../config/schema";
+import type { FarmConfig } from "../schema/schema";
 import { HaproxyBalancer } from "../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../constructs/creatio-nodes/creatio-node-set";
 import { PostgresDatabase } from "../constructs/database/postgres-database";
@@ -34,7 +34,8 @@ export class CreatioFarmStack extends TerraformStack {
     // Relative to the stack's working directory (cdktf.out/stacks/<env>): state lives outside the synth output,
     // in ./state/, so re-synthesizing can never touch it and no absolute path leaks into cdk.tf.json.
     new LocalBackend(this, { path: `../../../state/${environment}.tfstate` });
-    new DockerProvider(this, "docker", {});
+    // Only the host: credentials come from the SSH agent or DOCKER_CERT_PATH, never from the environment file.
+    new DockerProvider(this, "docker", config.docker?.host ? { host: config.docker.host } : {});
     new RandomProvider(this, "random", {});
     // Only where something uses it: terraform init would fetch it for every stack otherwise.
     if (config.redis.tls?.enabled) new TlsProvider(this, "tls", {});

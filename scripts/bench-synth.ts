@@ -90,9 +90,9 @@ function configFolder(file: string, text: string): string {
   return dir;
 }
 const example: Job = {
-  label: "example (config/dev)",
+  label: "example (fixture dev)",
   nodes: 2,
-  input: configFolder("dev.yaml", fs.readFileSync(path.join(ROOT, "config", "dev.yaml"), "utf8")),
+  input: configFolder("dev.yaml", fs.readFileSync(path.join(ROOT, "__tests__", "fixtures", "environments", "dev.yaml"), "utf8")),
   child: CHILD,
   samples: [],
 };

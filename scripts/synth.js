@@ -1,4 +1,4 @@
-// `npm run synth` and the cdktf CLI's "app": compile with tsc when any source is newer than the last build (never
+// `npm run synth [-- env ...]` and the cdktf CLI's "app": compile with tsc when any source is newer than the last build (never
 // run stale JavaScript), then run the compiled synth in this process. No ts-node at run time.
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -6,7 +6,7 @@ const path = require("path");
 
 const ROOT = path.join(__dirname, "..");
 const STAMP = path.join(ROOT, "dist", ".build-stamp");
-const SOURCES = ["main.ts", "app", "constructs", "config", "scripts", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
+const SOURCES = ["main.ts", "app", "constructs", "schema", "scripts", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
 
 /** What the build compiles or copies; environment files (config/*.yaml) are read at run time, not built. */
 const BUILT = /\.(ts|hbs|awk|sh|json)$/;
@@ -28,5 +28,5 @@ if (stale()) {
   if (build.status !== 0) process.exit(build.status ?? 1);
   fs.writeFileSync(STAMP, "");
 }
-const { runCli } = require(path.join(ROOT, "dist", "main.js"));
-process.exitCode = runCli({ configDir: "config", outdir: process.env.CDKTF_OUTDIR || "cdktf.out" });
+const { main } = require(path.join(ROOT, "dist", "main.js"));
+process.exitCode = main(process.argv.slice(2), process.env);

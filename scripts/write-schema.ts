@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { configJsonSchema } from "../config/json-schema";
+import { configJsonSchema } from "../schema/json-schema";
 
 const target = path.join(__dirname, "..", "..", "config", "creatio-farm.schema.json");
 fs.writeFileSync(target, configJsonSchema());

@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import { configJsonSchema } from "../../config/json-schema";
+import { configJsonSchema } from "../../schema/json-schema";
 import { REPO } from "../support/farm";
 
-test("config/creatio-farm.schema.json is up to date (run `npm run schema` after changing config/schema.ts)", () => {
+test("config/creatio-farm.schema.json is up to date (run `npm run schema` after changing schema/schema.ts)", () => {
   const committed = fs.readFileSync(path.join(REPO, "config/creatio-farm.schema.json"), "utf8");
   expect(committed).toBe(configJsonSchema());
 });

@@ -1,5 +1,5 @@
 import YAML from "yaml";
-import { loadEnvironment } from "../../config/load";
+import { loadEnvironment } from "../../schema/load";
 
 const VALID = `creatio:
   image: registry.example.com/creatio-net8:8.3.1
@@ -77,7 +77,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an unknown top-level section", () => {
     expect(errorsOf(`${VALID}rabbitmq: { image: rabbitmq:3 }\n`)).toEqual([
-      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: network, creatio, balancer, redis, database",
+      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: docker, network, creatio, balancer, redis, database",
     ]);
   });
 
@@ -208,7 +208,13 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("the metrics path cannot take over the stats page", () => {
     expect(errorsOf(withLine(11, "  stats: { port: 9000, uri: /haproxy_stats, user: admin, metricsPath: /haproxy_stats }"))).toEqual([
-      'config/dev.yaml:11 balancer.stats.metricsPath: expected a path other than balancer.stats.uri: the metrics endpoint would hide the stats page, got "/haproxy_stats"',
+      'config/dev.yaml:11 balancer.stats.metricsPath: expected a path other than balancer.stats.uri (/haproxy_stats): the metrics endpoint would hide the stats page, got "/haproxy_stats"',
+    ]);
+  });
+
+  test("a stats uri set to the default metrics path blames the uri, the key that was written", () => {
+    expect(errorsOf(withLine(11, "  stats: { port: 9000, uri: /metrics, user: admin }"))).toEqual([
+      'config/dev.yaml:11 balancer.stats.uri: expected a path other than balancer.stats.metricsPath (/metrics): the metrics endpoint would hide the stats page, got "/metrics"',
     ]);
   });
 
@@ -220,7 +226,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test.each([
     ["postgres:18", 'expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/18/docker, which this version does not mount, got "postgres:18"'],
-    ["registry.example.com/library/postgres:15.6-bookworm", 'expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version 15, got "registry.example.com/library/postgres:15.6-bookworm"'],
+    ["registry.example.com/library/postgres:15.6-bookworm", 'expected PostgreSQL 16 or 17 (Creatio requires 16+); this tag is major version 15, got "registry.example.com/library/postgres:15.6-bookworm"'],
   ])("a PostgreSQL image this version cannot run: %s", (image, message) => {
     expect(errorsOf(withLine(13, `database: { image: ${image} }`))).toEqual([`config/dev.yaml:13 database.image: ${message}`]);
   });
@@ -315,7 +321,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an empty file", () => {
     expect(errorsOf("")).toEqual([
-      "config/dev.yaml:1 (root): expected an environment file with keys network, creatio, balancer, redis, database, got nothing",
+      "config/dev.yaml:1 (root): expected an environment file with keys docker, network, creatio, balancer, redis, database, got nothing",
     ]);
   });
 

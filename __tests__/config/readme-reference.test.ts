@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { configJsonSchema } from "../../config/json-schema";
+import { configJsonSchema } from "../../schema/json-schema";
 import { REPO } from "../support/farm";
 
 test("the README's config reference documents every key of the schema, and no key that does not exist", () => {

@@ -144,7 +144,7 @@ describe("RedisCache", () => {
 describe("PostgresDatabase", () => {
   test.each([
     ["postgres:18", "expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/18/docker, which this version does not mount"],
-    ["registry.example.com/postgres:15.6-bookworm", "expected PostgreSQL 16 or 17 (Creatio requires 16+), got major version 15"],
+    ["registry.example.com/postgres:15.6-bookworm", "expected PostgreSQL 16 or 17 (Creatio requires 16+); this tag is major version 15"],
   ])("GIVEN the image %s, in a stack built in code (no schema) THEN it is refused with the construct path", (image, message) => {
     const s = stack();
     const data = new FarmNetwork(s, "data", { name: "s-data", subnet: "172.30.11.0/24", internal: true });

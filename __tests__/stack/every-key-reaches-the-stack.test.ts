@@ -5,11 +5,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { FarmConfigInput } from "../../config/schema";
+import { FarmConfigInput } from "../../schema/schema";
 import { config, minimalInput, REPO, synthFarmStack } from "../support/farm";
 
 /** A valid value other than the default (or than the baseline's) for every leaf key; `[]` stands for "each item". */
 const NON_DEFAULT: Record<string, unknown> = {
+  "docker.host": "ssh://deploy@docker-2.example.com",
   "network.appSubnet": "172.30.20.0/24",
   "network.dataSubnet": "172.30.21.0/24",
   "creatio.image": "registry.example.com/creatio-net8:8.3.2",

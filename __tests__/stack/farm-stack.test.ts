@@ -429,7 +429,7 @@ describe("relationship methods and construct validation", () => {
     );
     expect(
       () => new HaproxyBalancer(stack, "lb4", { environment: "s", image: "haproxy:2.8", network, secrets, stats: { uri: "/m", metricsPath: "/m" } }),
-    ).toThrow("[s/lb4] stats.metricsPath: expected a path other than stats.uri: the metrics endpoint would hide the stats page");
+    ).toThrow("[s/lb4] stats.metricsPath: expected a path other than stats.uri (/m): the metrics endpoint would hide the stats page");
     expect(
       () => new CreatioNodeSet(stack, "dup", { environment: "s", image: "c:1", nodes: [{ name: "a" }, { name: "a" }], secrets }),
     ).toThrow('[s/dup] duplicate node name "a" (already used by nodes[0].name)');

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
-import { farmConfigSchema, FarmConfig, FarmConfigInput } from "../../config/schema";
+import { farmConfigSchema, FarmConfig, FarmConfigInput } from "../../schema/schema";
 import { CreatioFarmStack } from "../../app/farm-stack";
 
 export const REPO = path.resolve(__dirname, "../..");

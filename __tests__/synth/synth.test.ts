@@ -12,7 +12,7 @@ jest.setTimeout(30_000);
 const execFileAsync = promisify(execFile);
 const RUN_TS = path.join(REPO, "__tests__/support/run-ts.js");
 const SYNTH_CHILD = path.join(REPO, "scripts/bench-synth-child.ts");
-const DEV = fs.readFileSync(path.join(REPO, "config/dev.yaml"), "utf8");
+const DEV = fs.readFileSync(path.join(REPO, "__tests__/fixtures/environments/dev.yaml"), "utf8");
 
 /** A project folder with the given environment files; synth writes to <dir>/cdktf.out. */
 function project(files: Record<string, string> = { "dev.yaml": DEV }): { dir: string; configDir: string; outdir: string } {
@@ -48,6 +48,11 @@ function resourceDiff(before: { outdir: string }, after: { outdir: string }) {
     }
   }
   return { changed, added, removed };
+}
+
+/** The same environment for the same Docker host, with subnets and host ports of its own. */
+function besideDev(text: string): string {
+  return `network: { appSubnet: 172.30.90.0/24, dataSubnet: 172.30.91.0/24 }\n${text.replace("httpPort: 80\n", "httpPort: 8081\n").replace("port: 9000,", "port: 9001,")}`;
 }
 
 const cleanup: string[] = [];
@@ -193,7 +198,7 @@ describe("synth output", () => {
   });
 
   test("re-synth replaces generated files, drops removed stacks and keeps what Terraform put beside them", () => {
-    const p = tracked(project({ "dev.yaml": DEV, "qa.yaml": DEV.replace(/172\.30\.1/g, "172.30.9") }));
+    const p = tracked(project({ "dev.yaml": DEV, "qa.yaml": besideDev(DEV) }));
     synthOk(p);
     const qaCache = path.join(p.outdir, "stacks/qa/.terraform/providers.txt");
     fs.mkdirSync(path.dirname(qaCache), { recursive: true });

@@ -13,6 +13,18 @@ const PEM_PATH = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+\/[A-Za-z0-9_][A-Za-z0-9._-
 const SYSTEM_DIRS = ["/bin", "/boot", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/root", "/run", "/sbin", "/srv", "/tmp", "/usr", "/var", "/var/lib", "/var/run"];
 const SYSTEM_TREES = ["/dev", "/proc", "/sys", "/var/lib/docker", "/run/docker", "/var/run/docker", "/run/containerd"];
 
+/** `certificatePathProblem` for the published JSON Schema (editors): the path's form, and the directories refused. */
+export const CERTIFICATE_PATH_JSON_SCHEMA = {
+  pattern: PEM_PATH.source,
+  maxLength: 1024,
+  not: {
+    anyOf: [
+      { pattern: `^(?:${SYSTEM_DIRS.join("|")})/[^/]+$` },
+      { pattern: `^(?:${SYSTEM_TREES.join("|")})/` },
+    ],
+  },
+};
+
 /** Why `hostPath` cannot name the balancer's certificate, or undefined when it can. */
 export function certificatePathProblem(hostPath: string): string | undefined {
   if (!PEM_PATH.test(hostPath) || hostPath.length > 1024) {

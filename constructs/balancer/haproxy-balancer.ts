@@ -213,7 +213,7 @@ export class HaproxyBalancer extends Construct {
     const [clash] = portClashes(props);
     if (clash) throw new FarmValidationError(`${clash.key}: ${clash.message}`, this);
     const metricsProblem = metricsPathProblem(props.stats);
-    if (metricsProblem) throw new FarmValidationError(`stats.metricsPath: ${metricsProblem}`, this);
+    if (metricsProblem) throw new FarmValidationError(`${metricsProblem.key}: ${metricsProblem.message}`, this);
     const certificateProblem = tls && certificatePathProblem(tls.certificate);
     if (certificateProblem) throw new FarmValidationError(`tls.certificate: ${certificateProblem}, got "${tls!.certificate}"`, this);
     const versionProblem = haproxyVersionProblem(props.image);

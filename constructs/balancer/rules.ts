@@ -28,17 +28,31 @@ export function portClashes(s: PublishedPortSettings, prefix = ""): Array<{ key:
   });
 }
 
-/** The Prometheus path may not be the stats page's: the exporter answers first and would hide the page. */
-export function metricsPathProblem(stats: { readonly uri?: string; readonly metricsPath?: string } = {}, prefix = ""): string | undefined {
+/**
+ * The Prometheus path may not be the stats page's: the exporter answers first and would hide the page. The key
+ * blamed is the one that was written: a `uri` set to the default metrics path is the uri's problem.
+ */
+export function metricsPathProblem(
+  stats: { readonly uri?: string; readonly metricsPath?: string } = {},
+  prefix = "",
+): { readonly key: string; readonly message: string } | undefined {
   const uri = stats.uri ?? DEFAULTS.balancer.stats.uri;
   const metricsPath = stats.metricsPath ?? DEFAULTS.balancer.stats.metricsPath;
-  return uri === metricsPath ? `expected a path other than ${prefix}stats.uri: the metrics endpoint would hide the stats page` : undefined;
+  if (uri !== metricsPath) return undefined;
+  const [blamed, other] = stats.metricsPath === undefined ? ["uri", "metricsPath"] : ["metricsPath", "uri"];
+  return {
+    key: `stats.${blamed}`,
+    message: `expected a path other than ${prefix}stats.${other} (${uri}): the metrics endpoint would hide the stats page`,
+  };
 }
 
 /**
  * The rendered haproxy.cfg needs HAProxy 2.8+ (`timeout client-hs`, the TLS handshake deadline). A tag that names
  * an older version is refused; a digest or an unversioned tag is taken on trust (README: check your image).
  */
+/** The tags `haproxyVersionProblem` refuses, as a JSON Schema pattern (for editors: `not`). */
+export const HAPROXY_TOO_OLD_PATTERN = "(?:^|/)haproxy:(?:0*[01]\\.\\d+|0*2\\.0*[0-7])(?:[^0-9/][^/]*)?(?:@.*)?$";
+
 export function haproxyVersionProblem(ref: string): string | undefined {
   const m = /(?:^|\/)haproxy:(\d+)\.(\d+)(?:[^0-9/][^/]*)?(?:@.*)?$/.exec(ref);
   if (!m) return undefined;

@@ -18,6 +18,9 @@ export function duplicateNodeNames(names: readonly unknown[], at: (index: number
 const APP_DIR = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 
 /** Why `appDir` cannot be the application root inside the image, or undefined when it can. */
+/** `appDirProblem` for the published JSON Schema (editors). */
+export const APP_DIR_JSON_SCHEMA = { pattern: APP_DIR.source, maxLength: 200 };
+
 export function appDirProblem(appDir: string): string | undefined {
   if (appDir.length > 200 || !APP_DIR.test(appDir)) {
     return "expected an absolute directory path below / such as /app (letters, digits, '.', '_', '-'; no '.' or '..' segments; at most 200 characters)";

@@ -14,7 +14,8 @@ export const IPV4_ADDRESS = new RegExp(`^${ADDRESS}$`);
 /** An IPv4 address, or a network in CIDR form with any prefix 0..32 (for source lists, not farm subnets). */
 export const IPV4_ADDRESS_OR_CIDR = new RegExp(`^${ADDRESS}(?:/(?:3[0-2]|[12]?\\d))?$`);
 
-const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+// No leading zeros: Docker (Go's parser) refuses them, and some parsers read 010 as octal.
+const CIDR_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 
 /** Parses `a.b.c.d/n`; returns undefined when the text is not a network address with a prefix of 16..28. */
 export function parseCidr(text: string): Cidr | undefined {

@@ -1,31 +1,26 @@
 /**
- * The example environments in config/: one snapshot per stack and one per file rendered from the environment, and
- * every provisioned file checked by the real program that reads its format. The file model says the format, so a
- * new kind of file gets its check by adding a format here, not by matching file names.
+ * The checks every environment gets, the product's fixtures and the user's config/ alike: it synthesizes, one
+ * snapshot per stack and one per file rendered from the environment, and every provisioned file checked by the
+ * real program that reads its format. The file model says the format, so a new kind of file gets its check by
+ * adding a format here, not by matching file names.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { IConstruct } from "constructs";
-import { environmentFiles, loadEnvironments } from "../../config/load";
+import { environmentFiles, loadEnvironments } from "../../schema/load";
 import { CreatioFarmStack } from "../../app/farm-stack";
 import { BuiltImage } from "../../constructs/lib/built-image";
 import { FarmContainer } from "../../constructs/lib/farm-container";
 import { FileFormat, RenderedFile } from "../../constructs/lib/provisioned-file";
 import { toReviewText } from "../../constructs/lib/secret-text";
-import { STATS_TEST_HASH } from "../support/hashes";
-import { REPO, tempDir } from "../support/farm";
-import { requireProgram, run } from "../support/programs";
-import { selfSignedCertificate } from "../support/self-signed";
+import { STATS_TEST_HASH } from "./hashes";
+import { REPO, tempDir } from "./farm";
+import { requireProgram, run } from "./programs";
+import { selfSignedCertificate } from "./self-signed";
 import { HOST_HAPROXY_HAS_CLIENT_HS } from "../live/support/loopback";
 
-const loaded = loadEnvironments(environmentFiles(path.join(REPO, "config")));
-if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
-const environments = loaded.environments;
-
-const workDir = tempDir("examples");
-const certificate = selfSignedCertificate(workDir).pem;
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+let certificate = "";
 
 /** Runs a program on the content written to a temp file. */
 function checkWith(program: string, pkg: string, args: (file: string) => string[], content: string) {
@@ -94,7 +89,7 @@ const CHECKS: Partial<Record<FileFormat, (content: string, siblings: Siblings) =
 /** Formats a program cannot check here, and the test file that runs the real program on them instead. */
 const CHECKED_ELSEWHERE: Partial<Record<FileFormat, string>> = {
   awk: "__tests__/creatio-nodes/patch-webhost-config.test.ts", // and merge-appsettings: mawk, gawk and busybox awk
-  lua: "__tests__/examples/examples.test.ts", // haproxy -c above loads it (lua-load) with the haproxy.cfg beside it
+  lua: "__tests__/support/environment-checks.ts", // haproxy -c above loads it (lua-load) with the haproxy.cfg beside it
   sql: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL
   redis: "__tests__/live/redis-conf.live.test.ts", // a real redis-server
   pg_hba: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL reloads it
@@ -103,15 +98,19 @@ const CHECKED_ELSEWHERE: Partial<Record<FileFormat, string>> = {
   secret: "__tests__/docker/data.docker.test.ts", // the image's entrypoint reads it (POSTGRES_PASSWORD_FILE)
 };
 
-test("the examples are dev and prod", () => {
-  expect(environments.map((e) => e.name)).toEqual(["dev", "prod"]);
-});
+/** The environments of `configDir`, loaded as synth loads them; a folder that does not load fails with synth's messages. */
+export function environmentsOf(configDir: string) {
+  const loaded = loadEnvironments(environmentFiles(configDir));
+  if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+  return loaded.environments;
+}
 
-test("each format checked elsewhere names a test that exists", () => {
+/** Each format checked elsewhere names a test that exists. */
+export function checkedElsewhereExists(): void {
   for (const [format, file] of Object.entries(CHECKED_ELSEWHERE)) {
     if (format !== "text") expect([format, fs.existsSync(path.join(REPO, file))]).toEqual([format, true]);
   }
-});
+}
 
 /** Every file an environment provisions, as reviewers read it: `<container><path>` and `images/<context>/<path>`. */
 function provisionedFiles(root: IConstruct): Array<{ key: string; file: RenderedFile }> {
@@ -122,7 +121,13 @@ function provisionedFiles(root: IConstruct): Array<{ key: string; file: Rendered
   });
 }
 
-describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (name, env) => {
+/** Defines, for every environment of `configDir`, its snapshots and the check of every file it provisions. */
+export function describeEnvironments(configDir: string): void {
+  const environments = environmentsOf(configDir);
+  const workDir = tempDir("environments");
+  beforeAll(() => (certificate = selfSignedCertificate(workDir).pem));
+  afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+  describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (name, env) => {
   const stack = new CreatioFarmStack(Testing.app(), name, env.config);
   const json = Testing.synth(stack, true);
   const files = provisionedFiles(stack);
@@ -161,3 +166,4 @@ describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (
     CHECKS[format]!(toReviewText(file.content), siblings);
   });
 });
+}

@@ -17,19 +17,60 @@ export interface Environment {
   /** Path as given (relative paths stay relative, so messages match what the user typed). */
   readonly file: string;
   readonly config: FarmConfig;
+  /** Line of the value at a key path (of its closest written ancestor when the key is not written). */
+  readonly lineOf: (at: ReadonlyArray<string | number>) => number;
 }
 
 export type LoadResult = { ok: true; environments: Environment[] } | { ok: false; errors: string[] };
 
 const ENV_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+/** The published JSON Schema sits beside the environments, for editors. */
+export const SCHEMA_FILE = "creatio-farm.schema.json";
+const ENV_EXTENSION = /\.ya?ml$/;
 
-/** Every `*.yaml` in `dir` is an environment; sorted, so output order never depends on the file system. */
+export interface ConfigDirScan {
+  /** Environment files (`<env>.yaml` or `<env>.yml`), sorted by name. */
+  readonly files: string[];
+  /** Entries that are neither an environment nor the schema: ignored, and said so. */
+  readonly warnings: string[];
+  /** An environment written twice (`dev.yaml` and `dev.yml`), or a folder named like an environment. */
+  readonly errors: string[];
+}
+
+/**
+ * What `dir` holds: every `*.yaml` and `*.yml` file is an environment; sorted, so output order never depends on
+ * the file system. Anything else but the schema is reported, never silently skipped.
+ */
+export function scanConfigDir(dir: string): ConfigDirScan {
+  const files: string[] = [];
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const file = path.join(dir, entry.name);
+    if (ENV_EXTENSION.test(entry.name)) {
+      if (!entry.isFile()) {
+        errors.push(`${file}: is a ${entry.isDirectory() ? "folder" : "special file"}, not an environment file; move it out of ${dir}/`);
+        continue;
+      }
+      const name = entry.name.replace(ENV_EXTENSION, "");
+      const other = seen.get(name);
+      if (other) {
+        errors.push(`${file}: environment "${name}" is also written as ${other}; keep one of the two files`);
+        continue;
+      }
+      seen.set(name, file);
+      files.push(file);
+    } else if (entry.name !== SCHEMA_FILE) {
+      warnings.push(`${file}: not an environment (<env>.yaml) or the schema; ignored`);
+    }
+  }
+  return { files: files.sort(), warnings, errors };
+}
+
+/** Every environment file in `dir` (see `scanConfigDir`). */
 export function environmentFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".yaml"))
-    .sort()
-    .map((f) => path.join(dir, f));
+  return scanConfigDir(dir).files;
 }
 
 export function loadEnvironments(files: readonly string[]): LoadResult {
@@ -48,7 +89,7 @@ export function loadEnvironment(
   file: string,
   text: string,
 ): { ok: true; environment: Environment } | { ok: false; errors: string[] } {
-  const name = path.basename(file, ".yaml");
+  const name = path.basename(file).replace(ENV_EXTENSION, "");
   if (!ENV_NAME.test(name)) {
     return {
       ok: false,
@@ -56,7 +97,8 @@ export function loadEnvironment(
     };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // merge: YAML merge keys (`<<: *base`), so environments can share a block.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length) {
     return {
       ok: false,
@@ -70,12 +112,23 @@ export function loadEnvironment(
     // e.g. an alias bomb ("Excessive alias count"): refuse the file, do not crash
     return { ok: false, errors: [`${file}:1 (yaml): ${(e as Error).message.split("\n")[0]}`] };
   }
-  const parsed = farmConfigSchema.safeParse(raw);
-  if (parsed.success) return { ok: true, environment: { name, file, config: parsed.data } };
+  const parsed = farmConfigSchema.safeParse(withoutExtensions(raw));
+  if (parsed.success) {
+    return { ok: true, environment: { name, file, config: parsed.data, lineOf: (at) => valueLine(doc, lines, at) } };
+  }
   const errors = parsed.error.issues.flatMap((issue) => formatIssue(file, doc, lines, raw, issue));
   // File order reads best; the sort is stable, so problems on one line keep the schema's order.
   const lineOf = (e: string) => Number(/^[^:]*:(\d+) /.exec(e.slice(file.length))?.[1] ?? 0);
   return { ok: false, errors: [...new Set(errors)].sort((a, b) => lineOf(a) - lineOf(b)) };
+}
+
+/**
+ * Top-level `x-…` keys are the file's own (anchors for merge keys, notes): not part of the environment. As in
+ * Compose files, they let `<<: *base` share a block.
+ */
+function withoutExtensions(raw: unknown): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith("x-")));
 }
 
 function formatIssue(file: string, doc: Document, lines: LineCounter, raw: unknown, issue: $ZodIssue): string[] {
@@ -85,7 +138,7 @@ function formatIssue(file: string, doc: Document, lines: LineCounter, raw: unkno
   }
   const line = valueLine(doc, lines, at);
   // "expected …" messages name the value they saw; cross-key findings ("duplicate node name …") carry their own.
-  const got = issue.message.startsWith("expected ") ? `, got ${describe(valueAt(raw, at))}` : "";
+  const got = issue.message.startsWith("expected ") && !issue.message.includes(", got ") ? `, got ${describe(valueAt(raw, at))}` : "";
   return [`${file}:${line} ${keyPath(at)}: ${issue.message}${got}`];
 }
 
