@@ -120,6 +120,16 @@ export const DEFAULTS = {
       caDays: 3650,
     },
   },
+  dmzProxy: {
+    httpPort: 80,
+    httpsPort: 443,
+    bindAddress: "0.0.0.0",
+    /** Per client address; a browser loading a portal page sends a few dozen requests at once. */
+    limits: { requestsPerSecond: 20, burst: 40, connectionsPerSource: 50, bodyMb: 20, loginsPerMinute: 10 },
+    hstsMaxAgeSeconds: 63072000,
+    websocketIdleSeconds: 3600,
+    memoryMb: 256,
+  },
   database: {
     engine: "postgres",
     name: "creatio",
@@ -140,6 +150,10 @@ export const CONTAINER = {
   haproxyStatsPort: 9000,
   /** Where the balancer's certificate directory is mounted, read-only. */
   haproxyCertDir: "/usr/local/etc/haproxy/certs",
+  /** The DMZ proxy listens above 1024 inside its container (no NET_BIND_SERVICE); the host ports are published. */
+  nginxHttpPort: 8080,
+  nginxHttpsPort: 8443,
+  nginxCertDir: "/etc/nginx/certs",
   /** The official image's HAProxy home, writable by its user. */
   haproxyRuntimeSocket: "/var/lib/haproxy/admin.sock",
   redisPort: 6379,

@@ -2,7 +2,7 @@
 # `npm run setup`: the Debian packages the tests run real programs from (as root; apt-get). `--docker` adds what the
 # Docker tier needs (docker.io, debootstrap); start dockerd yourself, or let .ci/run do it.
 set -eu
-packages="haproxy libxml2-utils gawk busybox postgresql redis-server dash util-linux openssl"
+packages="haproxy nginx libxml2-utils gawk busybox postgresql redis-server dash util-linux openssl"
 case "${1:-}" in
   --docker) packages="$packages docker.io debootstrap" ;;
   "") ;;
@@ -18,6 +18,10 @@ if [ -n "$need" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $need >/dev/null
+  # The tests start their own daemons on free loopback ports; services the packages enabled are not wanted.
+  for service in haproxy nginx postgresql redis-server; do
+    case " $need " in *" $service "*) (systemctl disable --now "$service" || service "$service" stop) >/dev/null 2>&1 || true ;; esac
+  done
   echo "setup: installed$need"
 else
   echo "setup: every package is installed"

@@ -18,6 +18,7 @@ import { STATS_TEST_HASH } from "./hashes";
 import { REPO, tempDir } from "./farm";
 import { requireProgram, run } from "./programs";
 import { selfSignedCertificate } from "./self-signed";
+import { nginxCheck } from "./nginx-check";
 import { HOST_HAPROXY_HAS_CLIENT_HS } from "../live/support/loopback";
 
 let certificate = "";
@@ -72,6 +73,10 @@ const CHECKS: Partial<Record<FileFormat, (content: string, siblings: Siblings) =
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  },
+  nginx: (content) => {
+    const result = nginxCheck(content);
+    expect([result.status, result.output]).toEqual([0, expect.stringContaining("test is successful")]);
   },
   xml: (content) => {
     const result = checkWith("xmllint", "libxml2-utils", (f) => ["--noout", f], content);

@@ -8,7 +8,7 @@
  *   <health path>  200 "ok"                      (HAProxy's health check)
  *   /echo, /msg…   200 JSON { node, method, url, headers, remoteAddress } (/msg in any case: SignalR's path)
  *   /cookies       200 with three Set-Cookie headers, as Creatio sets them at login
- *   /ws            WebSocket upgrade; every message is echoed back as "<node>: <message>"
+ *   /ws, /msg      WebSocket upgrade; every message is echoed back as "<node>: <message>" (/msg: SignalR's, any case)
  *   --drop-path    with this option, a request for that path is read and its connection closed without an
  *                  answer: a node that dies in the middle of a request
  *   /__counts      200 JSON { "<METHOD> <path>": n } of every request received (asked directly, not through HAProxy)
@@ -92,7 +92,8 @@ wss.on("connection", (ws) => {
   ws.on("message", (data) => ws.send(`${name}: ${data.toString()}`));
 });
 server.on("upgrade", (req, socket, head) => {
-  if ((req.url ?? "").split("?")[0] !== "/ws") {
+  const upgradePath = (req.url ?? "").split("?")[0];
+  if (upgradePath !== "/ws" && !/^\/msg$/i.test(upgradePath)) {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }

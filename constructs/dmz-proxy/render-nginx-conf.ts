@@ -1,0 +1,114 @@
+/** nginx.conf for the DMZ reverse proxy in front of the customer portal. Pure: model in, text out. */
+import { HOST_NAME } from "../balancer/rules";
+import { template } from "../lib/template";
+
+/** A public integration endpoint: routed to the internal nodes, off unless an environment switches it on. */
+export interface NginxEndpoint {
+  /** Names its location and its rate-limit zone. */
+  readonly name: string;
+  /** Case-insensitive regular expression on the normalized path (nginx `location ~*`), anchored. */
+  readonly pathPattern: string;
+  /** Rewrites the Framework form (`/0/…`) the calling service may use to the .NET path. @default - none */
+  readonly stripLeadingZero?: boolean;
+  readonly methods: readonly string[];
+  readonly bodyMb: number;
+  readonly requestsPerMinute: number;
+}
+
+export interface NginxModel {
+  /** Host name portal users use; every other Host (and SNI) is dropped. */
+  readonly serverName: string;
+  /** Container ports. */
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** The HTTPS port clients use: the redirect from HTTP names it unless it is 443. */
+  readonly publicHttpsPort: number;
+  /** Access log (one JSON object per request); the official image links it to the container's stdout. */
+  readonly accessLog: string;
+  readonly errorLog: string;
+  readonly pidFile: string;
+  /** PEM with chain and key, inside the container. */
+  readonly certificate: string;
+  /** The balancer's portal listener (`address:port`): portal nodes only. */
+  readonly portalUpstream: string;
+  /** The balancer's integration listener (internal nodes), when any endpoint is on. */
+  readonly integrationUpstream?: string;
+  /** Path prefixes portal pages use, beyond the built-in list (`/Ssp/…`). */
+  readonly extraAllowedPrefixes: readonly string[];
+  readonly endpoints: readonly NginxEndpoint[];
+  readonly limits: {
+    readonly requestsPerSecond: number;
+    readonly burst: number;
+    readonly connectionsPerSource: number;
+    readonly bodyMb: number;
+    /** POSTs to the login service per minute and address. */
+    readonly loginsPerMinute: number;
+  };
+  readonly hstsMaxAgeSeconds: number;
+  /** Where SignalR's `/msg` may stay open without traffic. */
+  readonly websocketIdleSeconds: number;
+}
+
+/**
+ * What portal pages load, from Creatio's .NET portal (`../shared/reference/creatio-net.md` A1/A4; UNCONFIRMED as
+ * complete, hence `extraAllowedPrefixes`). Plain prefixes: the deny regexes run after the longest prefix and win
+ * over it (a `^~` prefix would skip them).
+ */
+export const PORTAL_PREFIXES: readonly string[] = [
+  "/Login/",
+  "/SspLogin/",
+  "/Ssp/",
+  "/ssp/",
+  "/DataService/ssp/",
+  "/core/",
+  "/conf/content/",
+  "/Shell/",
+  "/Nui/",
+  "/img/",
+  "/configuration/",
+  "/Terrasoft.Configuration/Pkg/",
+  "/api/ClientScript/",
+  "/api/ShellSession/",
+];
+
+/**
+ * Files no request may fetch, however the path is written: nginx matches the normalized path (percent-decoding,
+ * `..` and `//` resolved), `~*` ignores case, and the tail catches trailing dots, spaces, slashes, `;` parameters,
+ * `::$DATA` and `~`.
+ */
+export const DENIED_PATHS: readonly string[] = [
+  // configuration, source and build files, and backups
+  "\\.(?:config|dll|pdb|exe|cs|csproj|sln|bak|backup|old|orig|save|swp|sql|ini|log|zip|7z|tar|gz)(?:[./;:~ ].*)?$",
+  // the .NET app settings, whatever their environment suffix
+  "(?:^|/)appsettings[^/]*\\.json(?:[./;:~ ].*)?$",
+  // dot-files and dot-folders (.git, .env, .htpasswd)
+  "/\\.",
+  // editor and copy backups (Web.config~, Web.config.1)
+  "~$",
+];
+
+const PREFIX = /^\/[A-Za-z0-9._~\/-]*\/$/;
+const METHOD = /^[A-Z]{3,7}$/;
+const render = template(__dirname, "nginx.conf.hbs");
+
+export function renderNginxConf(model: NginxModel): string {
+  if (!HOST_NAME.test(model.serverName)) throw new Error(`not a host name: "${model.serverName}"`);
+  for (const p of model.extraAllowedPrefixes) {
+    if (!PREFIX.test(p)) throw new Error(`an allowed path is a prefix from / to / of letters, digits and ._~-, got "${p}"`);
+  }
+  for (const e of model.endpoints) {
+    if (!/^[a-z][a-z0-9_]*$/.test(e.name)) throw new Error(`not an endpoint name: "${e.name}"`);
+    if (!e.methods.every((m) => METHOD.test(m))) throw new Error(`endpoint ${e.name}: not HTTP methods: ${e.methods.join(" ")}`);
+    // Written between double quotes in nginx.conf: a quote or a backslash before it would end the word early.
+    if (/["{}]|\\$/.test(e.pathPattern)) throw new Error(`endpoint ${e.name}: a path pattern may not hold " { } or end in \\`);
+  }
+  if (model.endpoints.length > 0 && !model.integrationUpstream) throw new Error("endpoints need the integration upstream");
+  return render({
+    ...model,
+    integrationUpstream: model.integrationUpstream ?? false,
+    httpsSuffix: model.publicHttpsPort === 443 ? "" : `:${model.publicHttpsPort}`,
+    prefixes: [...PORTAL_PREFIXES, ...model.extraAllowedPrefixes],
+    denied: DENIED_PATHS,
+    endpoints: model.endpoints.map((e) => ({ ...e, methodList: e.methods.join(" "), stripLeadingZero: e.stripLeadingZero === true })),
+  });
+}
