@@ -66,10 +66,11 @@ export function synthFarm(options: SynthOptions): SynthResult {
     if (result.ok) loaded.push(result.environment);
     else if (selected.has(nameOf(file))) problems.set(nameOf(file), result.errors);
   }
-  for (const line of environmentClashes(loaded, selected)) {
-    for (const env of loaded.filter((e) => selected.has(e.name) && line.includes(e.file))) problems.set(env.name, [...(problems.get(env.name) ?? []), line]);
-  }
   const report = () => [...new Set([...problems.values()].flat())];
+  // A clash is between two environments, and neither one alone is the broken one: nothing is synthesized, in
+  // every mode, so that neither's output is removed or replaced on account of the other.
+  const clashes = environmentClashes(loaded, selected);
+  if (clashes.length) return fail([...report(), ...clashes]);
   if (problems.size && !options.keepGoing) return fail(report());
 
   const outdir = path.resolve(options.outdir);
@@ -83,8 +84,10 @@ export function synthFarm(options: SynthOptions): SynthResult {
       else built.push(env.name);
     }
     if (problems.size && !options.keepGoing) return fail(report());
-    // A full run also removes the output of environments that are gone; keepGoing, that of the broken ones.
-    const remove = [...(options.environments ? [] : listStacks(outdir).filter((s) => !all.includes(s))), ...(options.keepGoing ? problems.keys() : [])];
+    // A full run also removes the output (and manifest entries) of environments that are gone; keepGoing, that of
+    // the broken ones, so nothing stale can be deployed.
+    const gone = options.environments ? [] : [...new Set([...listStacks(outdir), ...manifestStacks(outdir)])].filter((s) => !all.includes(s));
+    const remove = [...gone, ...(options.keepGoing ? problems.keys() : [])];
     const summary = publish(staging, outdir, built, remove);
     return { ok: true, stacks: built, summary, warnings, problems: report() };
   } finally {
@@ -95,6 +98,10 @@ export function synthFarm(options: SynthOptions): SynthResult {
 /** Synthesizes one environment into `dir`; its problems, each naming the file. */
 function synthOne(env: Environment, dir: string): string[] {
   const app = new App({ outdir: dir, stackTraces: false });
+  // The cdktf CLI sets this to write stacks with error annotations (policy findings) anyway; here a finding must
+  // stop its stack, as it does under npm run synth.
+  const continueOnErrors = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+  delete process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
   try {
     new CreatioFarmStack(app, env.name, env.config);
     app.synth();
@@ -104,6 +111,8 @@ function synthOne(env: Environment, dir: string): string[] {
     const findings = constructFindings(e);
     if (!findings) throw e;
     return findings.map((f) => `${env.file}: ${f}`);
+  } finally {
+    if (continueOnErrors !== undefined) process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = continueOnErrors;
   }
 }
 
@@ -118,6 +127,10 @@ function constructFindings(e: unknown): string[] | undefined {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.startsWith("["));
+}
+
+function manifestStacks(outdir: string): string[] {
+  return Object.keys(readManifest(path.join(outdir, "manifest.json"))?.stacks ?? {});
 }
 
 function listStacks(outdir: string): string[] {
@@ -219,9 +232,10 @@ export function runCli(options: SynthOptions, io: CliIo = { out: console.log, er
       for (const line of result.problems) io.err(line);
       if (result.problems.length) io.err(`synth: ${result.problems.length} problem(s); the environments they name were left out`);
       io.out(`synth: ${result.stacks.join(", ") || "nothing"} → ${options.outdir}/stacks/`);
-      // keepGoing is the cdktf CLI's mode: it prints an app's output again when the app fails, so the problems,
-      // already printed once, do not fail it; `cdktf diff <env>` of an environment left out finds no such stack.
-      return 0;
+      // keepGoing is the cdktf CLI's mode: it prints a failing app's output a second time, so problems that left
+      // some environments out do not fail it while others were synthesized (`cdktf diff <env>` of one left out finds
+      // no such stack). Nothing synthesized at all is a failure.
+      return result.stacks.length || !result.problems.length ? 0 : 1;
     }
     for (const line of result.errors) io.err(line);
     io.err(`synth: ${result.errors.length} problem(s); nothing was written to ${options.outdir}/`);

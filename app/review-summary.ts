@@ -24,8 +24,27 @@ function contentOf(tf: Json, content: string): string {
 
 const basename = (file: string) => file.slice(file.lastIndexOf("/") + 1);
 
+/**
+ * Resources other than containers and images whose configuration changed: a container that refers to one (a
+ * generated certificate in an upload) is replaced with it, though its own text is the same.
+ */
+function changedReferences(oldTf: Json, newTf: Json): string[] {
+  const changed: string[] = [];
+  for (const [type, list] of Object.entries((newTf.resource ?? {}) as Record<string, Record<string, Json>>)) {
+    if (type === "docker_container" || type === "docker_image") continue;
+    for (const [id, config] of Object.entries(list)) {
+      const before = resources(oldTf, type)[id];
+      if (before && JSON.stringify(before) !== JSON.stringify(config)) changed.push(`${type}.${id}`);
+    }
+  }
+  return changed;
+}
+
+/** `tls_locally_signed_cert.secrets_redis-tls_server_CD213FE0` → `tls_locally_signed_cert secrets_redis-tls_server`. */
+const readableAddress = (address: string) => address.replace(".", " ").replace(/_[0-9A-F]{8}$/, "");
+
 /** Why container `id` is not what it was: the files whose content changed, then the other settings. */
-function containerChanges(before: Json, after: Json, oldTf: Json, newTf: Json): string[] {
+function containerChanges(before: Json, after: Json, oldTf: Json, newTf: Json, references: readonly string[]): string[] {
   const uploads = (tf: Json, c: Json) => new Map<string, string>(((c.upload ?? []) as Json[]).map((u) => [u.file, `${u.permissions}:${contentOf(tf, u.content)}`]));
   const [was, is] = [uploads(oldTf, before), uploads(newTf, after)];
   const files = [...new Set([...was.keys(), ...is.keys()])].filter((f) => was.get(f) !== is.get(f)).sort(byText).map(basename);
@@ -35,7 +54,9 @@ function containerChanges(before: Json, after: Json, oldTf: Json, newTf: Json): 
   // The image attribute is a reference to a docker_image: what changed is that image (e.g. a new tag).
   const imageRef = /^\$\{docker_image\.([\w-]+)\.image_id\}$/.exec(String(after.image ?? ""));
   const image = imageRef && JSON.stringify(resources(oldTf, "docker_image")[imageRef[1]]) !== JSON.stringify(resources(newTf, "docker_image")[imageRef[1]]);
-  return [...files, ...(image && !settings.includes("image") ? ["image"] : []), ...settings];
+  const text = JSON.stringify(after);
+  const referred = references.filter((r) => text.includes(`${r}.`)).map(readableAddress);
+  return [...files, ...(image && !settings.includes("image") ? ["image"] : []), ...settings, ...referred];
 }
 
 function publishedPorts(tf: Json | undefined): Set<string> {
@@ -65,9 +86,10 @@ export function reviewSummary(stack: string, oldTf: Json | undefined, newTf: Jso
   const [was, is] = [containers(oldTf), containers(newTf)];
   const added = [...is.keys()].filter((id) => !was.has(id)).map((id) => short(is.get(id)!.name)).sort(byText);
   const removed = [...was.keys()].filter((id) => !is.has(id)).map((id) => short(was.get(id)!.name)).sort(byText);
+  const references = changedReferences(oldTf, newTf);
   const replaced = [...is.keys()]
     .filter((id) => was.has(id))
-    .map((id) => [short(is.get(id)!.name), containerChanges(was.get(id)!, is.get(id)!, oldTf, newTf)] as const)
+    .map((id) => [short(is.get(id)!.name), containerChanges(was.get(id)!, is.get(id)!, oldTf, newTf, references)] as const)
     .filter(([, why]) => why.length)
     .sort(([a], [b]) => byText(a, b));
   const parts: string[] = [];

@@ -69,6 +69,7 @@ const CORPUS: Array<[string, string, boolean]> = [
   ["appDir /opt/creatio", variant("  nodes:", "  appDir: /opt/creatio\n  nodes:"), true],
   ["docker.host over ssh", `docker: { host: "ssh://deploy@docker-1.example.com:2222" }\n${BASE}`, true],
   ["docker.host tcp 2375", `docker: { host: "tcp://docker-1.example.com:2375" }\n${BASE}`, false],
+  ["docker.host tcp 02375", `docker: { host: "tcp://docker-1.example.com:02375" }\n${BASE}`, false],
   ["docker.host https", `docker: { host: "https://docker-1.example.com" }\n${BASE}`, false],
   ["unknown key", `${BASE}extra: 1\n`, false],
   ["an x- key for anchors", `x-shared: &img { image: redis:7.2 }\n${BASE.replace("redis: { image: redis:7.2 }", "redis: { <<: *img }")}`, true],

@@ -127,7 +127,7 @@ describe("RedisCache", () => {
       expect(endpoint.connectionString()).toBe("host=redis;db=3;port=6379;useTls=true;password=@@secret:redis-password@@;maxReadPoolSize=10;maxWritePoolSize=500");
       const setup = endpoint.clientSetup();
       expect(setup.files.map((f) => [f.path, f.render()])).toEqual([["/opt/creatio-farm/redis-ca/ca.crt", "@@secret:redis-ca-certificate@@"]]);
-      expect(setup.env).toEqual(["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"]);
+      expect(setup.env).toEqual(["SSL_CERT_DIR=/opt/creatio-farm/redis-ca"]);
       expect(new RedisEndpoint("redis", 6379, 3).clientSetup()).toEqual({ files: [], env: [] });
     });
 

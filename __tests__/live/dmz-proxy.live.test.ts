@@ -22,6 +22,8 @@ let nginx: Nginx;
 let httpsPort = 0;
 let httpPort = 0;
 let cert = "";
+let portalPort = 0;
+let integrationPort = 0;
 const standIns: Record<string, number> = {};
 const HOST = "localhost";
 
@@ -31,12 +33,15 @@ beforeAll(async () => {
   const tls = selfSignedCertificate(certDir);
   cert = fs.readFileSync(tls.cert, "utf8");
   for (const name of ["c1", "p1", "p2"]) standIns[name] = teardown.add(await startStandIn({ name, port: await freePort() })).port;
-  // The balancer: internal node c1 behind the public listener, portal nodes p1 and p2 behind the portal's own,
-  // which keeps the forwarding headers of the proxy (which connects from 127.0.0.1) only.
-  const portalPort = await freePort();
-  const lb = await startLoopbackBalancer(teardown, {
+  // The balancer: internal node c1 behind the public listener and the integration listener, portal nodes p1 and
+  // p2 behind the portal's own. Both DMZ listeners take connections from the proxy (127.0.0.1) only and keep its
+  // forwarding headers.
+  [portalPort, integrationPort] = [await freePort(), await freePort()];
+  const proxyOnly = { trustForwardedFrom: ["127.0.0.1"], onlyFrom: ["127.0.0.1"] };
+  await startLoopbackBalancer(teardown, {
     servers: [{ name: "c1", port: standIns.c1 }],
-    portal: { port: portalPort, servers: [{ name: "p1", port: standIns.p1 }, { name: "p2", port: standIns.p2 }], trustForwardedFrom: ["127.0.0.1"] },
+    portal: { port: portalPort, servers: [{ name: "p1", port: standIns.p1 }, { name: "p2", port: standIns.p2 }], ...proxyOnly },
+    integration: { port: integrationPort, ...proxyOnly },
   });
   [httpPort, httpsPort] = [await freePort(), await freePort()];
   nginx = teardown.add(
@@ -50,7 +55,7 @@ beforeAll(async () => {
           ...nginxPaths(dir),
           certificate: tls.pem,
           portalUpstream: `127.0.0.1:${portalPort}`,
-          integrationUpstream: `127.0.0.1:${lb.httpPort}`,
+          integrationUpstream: `127.0.0.1:${integrationPort}`,
           extraAllowedPrefixes: [],
           // bulk email and SCIM on; web forms and chats off
           endpoints: [...INTEGRATION_ENDPOINTS.bulkEmail, ...INTEGRATION_ENDPOINTS.scim],
@@ -175,6 +180,15 @@ test(`${SENSITIVE.length} spellings of configuration and source files: refused, 
   expect(reached.filter((k) => /config|appsettings|\.dll|\.pdb|\.git|\.env|\.htpasswd|\.sql|\.zip|~/i.test(k))).toEqual([]);
 });
 
+test("a path with an encoded slash, backslash or control character is refused before routing; a query may have them", async () => {
+  for (const path of ["/ServiceModel%2f..%2fLogin/x", "/Login/x%2f..%2f..%2fWeb.config", "/Login/Web.config%5c", "/Login/x%5c..%5cWeb.config", "/Login/SSPLogin.html%09", "/Login/SSPLogin.html%00"]) {
+    expect([path, (await get(path)).status]).toEqual([path, 400]);
+  }
+  expect((await get("/Login/SSPLogin.html?ReturnUrl=%2FShell%2F")).status).toBe(200);
+  const reached = [...Object.keys(await counts("p1")), ...Object.keys(await counts("p2"))];
+  expect(reached.filter((k) => /%2f|%5c|%09|%00|\\/i.test(k))).toEqual([]);
+});
+
 test("unknown hosts are dropped: another SNI gets no TLS session, another Host over HTTP no answer", async () => {
   await expect(get("/Login/SSPLogin.html", { servername: "other.example.com" })).rejects.toThrow(/unrecognized name|alert|socket hang up|ECONNRESET/i);
   expect(await rawRequest(httpPort, "GET /Login/SSPLogin.html HTTP/1.1\r\nHost: other.example.com\r\nConnection: close\r\n\r\n")).toBe("");
@@ -226,6 +240,14 @@ test("the rate limit answers 429 beyond the burst, and the node does not see tho
   expect(tally[429]).toBeGreaterThan(0);
   const after = Object.values(await counts("p1")).reduce((a, b) => a + b, 0) + Object.values(await counts("p2")).reduce((a, b) => a + b, 0);
   expect(after - before).toBe(tally[200]);
+});
+
+test("the balancer's DMZ listeners take connections from the proxy only", async () => {
+  for (const port of [portalPort, integrationPort]) {
+    // from another address, even one the listener would otherwise serve: refused before a byte is read
+    await expect(request({ port, path: "/Login/SSPLogin.html", localAddress: "127.0.0.2" })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect((await request({ port, path: "/Login/SSPLogin.html", localAddress: "127.0.0.1" })).status).toBe(200);
+  }
 });
 
 test("no process is left behind", async () => {

@@ -262,7 +262,7 @@ describe("CreatioFarmStack", () => {
       const { tf } = tlsStack();
       const json = (t: unknown) => JSON.stringify(t);
       const nodes = Object.entries(containers(tf)).filter(([name]) => name.startsWith("test-creatio-"));
-      expect(nodes.map(([, c]) => c.env)).toEqual([["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"], ["SSL_CERT_DIR=/etc/ssl/certs:/opt/creatio-farm/redis-ca"]]);
+      expect(nodes.map(([, c]) => c.env)).toEqual([["SSL_CERT_DIR=/opt/creatio-farm/redis-ca"], ["SSL_CERT_DIR=/opt/creatio-farm/redis-ca"]]);
       for (const [, c] of nodes) {
         const ca = c.upload.find((u: { file: string }) => u.file === "/opt/creatio-farm/redis-ca/ca.crt");
         expect(ca.content).toMatch(/^\$\{tls_self_signed_cert\.secrets_redis-tls_ca_\w+\.cert_pem\}$/);
@@ -366,6 +366,55 @@ describe("relationship methods and construct validation", () => {
     const { balancer, nodes, portal } = balancerWithNodes();
     balancer.addBackend(nodes);
     expect(() => balancer.addBackend(portal, options)).toThrow(`[s/balancer] ${message}`);
+  });
+
+  describe("a portal behind a DMZ proxy: networks of its own", () => {
+    function dmzFarm() {
+      const parts = balancerWithNodes();
+      const portalNet = new FarmNetwork(parts.stack, "portal-net", { name: "s-portal", subnet: "172.30.13.0/24", internal: true });
+      const dmz = new FarmNetwork(parts.stack, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24" });
+      const proxy = "172.30.12.3";
+      parts.balancer.addBackend(parts.nodes);
+      parts.balancer.addBackend(parts.portal, { name: "portal", listenPort: 8081, network: portalNet, trustForwardedFrom: [proxy], onlyFrom: [proxy] });
+      parts.balancer.addListener({ name: "integration", backend: "creatio", listenPort: 8082, network: dmz, trustForwardedFrom: [proxy], onlyFrom: [proxy] });
+      const cfg = () => parts.balancer.configJob.renderedFiles().find((f) => f.path.endsWith("haproxy.cfg"))!.content;
+      return { ...parts, portalNet, dmz, cfg };
+    }
+    const frontend = (cfg: string, name: string) => cfg.slice(cfg.indexOf(`frontend ${name}\n`), cfg.indexOf("\n\n", cfg.indexOf(`frontend ${name}\n`)));
+
+    test("GIVEN the portal's nodes on their own network THEN the balancer joins it and they share no network with the internal nodes", () => {
+      const { balancer, portal, nodes, network, portalNet, dmz } = dmzFarm();
+      expect(portal.members[0].container.addressOn(portalNet)).toBe("172.30.13.101");
+      expect(portal.members[0].container.addressOn(network)).toBeUndefined();
+      expect(nodes.members[0].container.addressOn(portalNet)).toBeUndefined();
+      expect([balancer.addressOn(network), balancer.addressOn(portalNet), balancer.addressOn(dmz)]).toEqual(["172.30.10.2", "172.30.13.2", "172.30.12.2"]);
+    });
+
+    test("GIVEN onlyFrom THEN the DMZ listeners refuse everyone but the proxy; the public listeners and stats refuse the other networks but their gateways", () => {
+      const cfg = dmzFarm().cfg();
+      for (const fe of ["fe_portal", "fe_integration"]) {
+        expect(frontend(cfg, fe)).toContain("tcp-request connection reject unless { src 172.30.12.3 }");
+        expect(frontend(cfg, fe)).toContain("acl trusted_proxy src 172.30.12.3");
+      }
+      expect(frontend(cfg, "fe_integration")).toContain("default_backend be_creatio");
+      expect(frontend(cfg, "fe_portal")).toContain("default_backend be_portal");
+      for (const net of ["172.30.13.0/24 } !{ src 172.30.13.1 }", "172.30.12.0/24 } !{ src 172.30.12.1 }"]) {
+        expect(frontend(cfg, "fe_http")).toContain(`tcp-request connection reject if { src ${net}`);
+      }
+      const stats = cfg.slice(cfg.indexOf("listen stats"));
+      for (const net of ["172.30.10.0/24", "172.30.13.0/24", "172.30.12.0/24"]) expect(stats).toContain(`tcp-request connection reject if { src ${net} }`);
+      expect(frontend(cfg, "fe_http")).not.toContain("reject unless");
+    });
+
+    test.each([
+      [{ backend: "nope" }, 'addListener: no backend named "nope"'],
+      [{ listenPort: 8081 }, 'listener "hooks": container port 8081 is already in use in the balancer'],
+      [{ name: "portal" }, 'listener "portal": the name is taken'],
+      [{ onlyFrom: ["dmz-proxy"] }, 'listener "hooks": onlyFrom takes IPv4 addresses, got "dmz-proxy"'],
+    ])("GIVEN a listener with %j THEN it is refused with the construct path", (options, message) => {
+      const { balancer, dmz } = dmzFarm();
+      expect(() => balancer.addListener({ name: "hooks", backend: "creatio", listenPort: 8083, network: dmz, ...options })).toThrow(`[s/balancer] ${message}`);
+    });
   });
 
   test("two node sets on one network cannot take the same addresses", () => {

@@ -62,6 +62,16 @@ describe("environments on one Docker host", () => {
     expect(provider).toEqual([{ host: "ssh://deploy@docker-2.example.com" }]);
   });
 
+  test.each([
+    ["ssh://deploy@docker-2.example.com", "ssh://ops@DOCKER-2.example.com:22"],
+    ["unix:///var/run/docker.sock", undefined],
+  ])("%s and %s are one Docker host: the same subnets clash", (a, b) => {
+    const on = (host: string | undefined, text: string) => (host ? `docker: { host: "${host}" }\n${text}` : text);
+    const { code, err } = run(project({ "dev.yaml": on(a, DEV), "staging.yaml": on(b, DEV) }), []);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/network\.appSubnet: 172\.30\.10\.0\/24 overlaps/);
+  });
+
   test("0.0.0.0 takes the port on every address: another environment on 127.0.0.1 with that port clashes", () => {
     const loopback = STAGING.replace("httpPort: 8081\n", "httpPort: 80\n  bindAddress: 127.0.0.1\n");
     const { err } = run(project({ "dev.yaml": DEV, "staging.yaml": loopback }), []);
@@ -70,6 +80,7 @@ describe("environments on one Docker host", () => {
 
   test.each([
     ["tcp://docker-1.example.com:2375", "port 2375 is Docker's unencrypted API"],
+    ["tcp://docker-1.example.com:02375", "port 2375 is Docker's unencrypted API"],
     ["https://docker-1.example.com", "expected unix:///path, ssh://user@host[:port] or tcp://host:port"],
   ])("docker.host %s is refused: %s", (host, message) => {
     const result = synthFarm(project({ "dev.yaml": `docker: { host: "${host}" }\n${DEV}` }));
@@ -166,6 +177,24 @@ describe("the config folder", () => {
 });
 
 describe("under the cdktf CLI (CDKTF_OUTDIR set, no arguments)", () => {
+  test("a clash between two environments writes nothing and fails: neither is removed on account of the other", () => {
+    const p = project({ "dev.yaml": DEV, "staging.yaml": STAGING });
+    expect(run(p, []).code).toBe(0);
+    const before = readTree(p.outdir);
+    fs.writeFileSync(path.join(p.configDir, "staging.yaml"), STAGING.replace("httpPort: 8081\n", "httpPort: 80\n"));
+    const { code, err } = run(p, [], { CDKTF_OUTDIR: p.outdir });
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/^config\/dev\.yaml:11 balancer\.httpPort: host port 0\.0\.0\.0:80 is also published by config\/staging\.yaml/);
+    expect(readTree(p.outdir)).toEqual(before);
+  });
+
+  test("every environment broken: a failure, though each problem is printed", () => {
+    const p = project({ "dev.yaml": "creatio: nope\n" });
+    const { code, err } = run(p, [], { CDKTF_OUTDIR: p.outdir });
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/^config\/dev\.yaml:1 creatio: expected a mapping/);
+  });
+
   test("a broken environment is left out and reported once; the others are synthesized; its old output is removed", () => {
     const p = project({ "dev.yaml": DEV, "staging.yaml": STAGING });
     expect(run(p, []).code).toBe(0);
@@ -195,5 +224,22 @@ describe("the review summary", () => {
       "dev: 2 containers replaced (haproxy: ports; haproxy-config: haproxy.cfg), 1 removed (creatio-node-3), volumes -dev-creatio-node-3-logs, ports +0.0.0.0:8080 -0.0.0.0:80",
     );
     expect(run(p, []).out[0]).toBe("dev: no change");
+  });
+
+  test("a container whose upload refers to a changed generated resource is reported replaced for it", () => {
+    const tls = DEV.replace("redis: { image: redis:7.2, db: 0 }", "redis: { image: redis:7.2, db: 0, tls: { enabled: true } }");
+    const p = project({ "dev.yaml": tls });
+    expect(run(p, []).code).toBe(0);
+    fs.writeFileSync(path.join(p.configDir, "dev.yaml"), tls.replace("tls: { enabled: true }", "tls: { enabled: true, certificateDays: 400 }"));
+    expect(run(p, []).out[0]).toBe("dev: 1 container replaced (redis: tls_locally_signed_cert secrets_redis-tls_server)");
+  });
+
+  test("a full synth drops a stack the manifest still lists though its folder is gone", () => {
+    const p = project({ "dev.yaml": DEV, "staging.yaml": STAGING });
+    expect(run(p, []).code).toBe(0);
+    fs.rmSync(path.join(p.configDir, "staging.yaml"));
+    fs.rmSync(path.join(p.outdir, "stacks/staging"), { recursive: true });
+    expect(run(p, []).out).toEqual(["staging: removed from cdktf.out/", "dev: no change", "synth: dev → cdktf.out/stacks/"]);
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(p.outdir, "manifest.json"), "utf8")).stacks)).toEqual(["dev"]);
   });
 });

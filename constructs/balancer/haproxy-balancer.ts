@@ -159,6 +159,32 @@ export interface BackendOptions {
    * @default - none
    */
   readonly trustForwardedFrom?: readonly string[];
+  /**
+   * The only addresses that may connect to this listener (a reverse proxy in front); every other connection is
+   * refused before a byte is read. Needs `listenPort`. @default - anyone on the listener's networks
+   */
+  readonly onlyFrom?: readonly string[];
+  /**
+   * Network the backend's nodes are reached on; the balancer joins it. A portal's node set gets a network of its
+   * own, so it shares none with the internal nodes. @default - the balancer's own network
+   */
+  readonly network?: FarmNetwork;
+}
+
+/** A listener of its own for a backend that already exists (e.g. the internal nodes' integration endpoints behind the DMZ proxy). */
+export interface ListenerOptions {
+  /** Names its frontend `fe_<name>`. */
+  readonly name: string;
+  /** The backend it serves, by name (`creatio` for the public one). */
+  readonly backend: string;
+  /** Container port; published on no host port. */
+  readonly listenPort: number;
+  /** Network the listener is reached on; the balancer joins it. */
+  readonly network: FarmNetwork;
+  /** As in `BackendOptions`. @default - none */
+  readonly trustForwardedFrom?: readonly string[];
+  /** As in `BackendOptions`. @default - anyone on the listener's networks */
+  readonly onlyFrom?: readonly string[];
 }
 
 interface Backend {
@@ -167,6 +193,7 @@ interface Backend {
   readonly name: string;
   readonly listenPort?: number;
   readonly trustForwardedFrom: readonly string[];
+  readonly onlyFrom: readonly string[];
 }
 
 const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/;
@@ -196,6 +223,8 @@ export class HaproxyBalancer extends Construct {
   public readonly metricsUrl: string;
   public readonly statsUser: string;
   private readonly backends: Backend[] = [];
+  private readonly listeners: Array<Required<Omit<ListenerOptions, "network">>> = [];
+  private readonly joined: FarmNetwork[] = [];
   private readonly network: FarmNetwork;
 
   constructor(scope: Construct, id: string, props: HaproxyBalancerProps) {
@@ -259,13 +288,17 @@ export class HaproxyBalancer extends Construct {
       },
       healthCheck,
       backends: this.backends.map((b) => this.renderBackend(b)),
+      extraListeners: this.listeners.map((l) => ({ name: l.name, bind: `:${l.listenPort}`, backend: l.backend, trustForwardedFrom: l.trustForwardedFrom, onlyFrom: l.onlyFrom })),
+      // The public listeners serve the app network and the host's published ports; a container on any other network
+      // of the balancer (the DMZ proxy, the portal nodes) reaches only the listeners made for it.
+      publicRejectFrom: this.otherNetworks().map((n) => ({ subnet: n.subnet, except: n.gateway })),
       stats: {
         bind: `:${CONTAINER.haproxyStatsPort}`,
         uri: stats.uri,
         user: stats.user,
         passwordHash: secretPlaceholder("stats-password-hash"),
         metricsPath: stats.metricsPath,
-        rejectFrom: [{ subnet: this.network.subnet, except: this.network.gateway }],
+        rejectFrom: [this.network, ...this.otherNetworks()].map((n) => ({ subnet: n.subnet, except: n.gateway })),
         failedLoginsPerMinute: stats.failedLoginsPerMinute,
         admin: stats.admin,
       },
@@ -392,9 +425,45 @@ export class HaproxyBalancer extends Construct {
       throw new FarmValidationError("addBackend is called after haproxy.cfg was rendered (synth): add every backend before synth", this);
     }
     const name = options.name ?? "creatio";
-    const draft = { backend, name, listenPort: options.listenPort, trustForwardedFrom: [...(options.trustForwardedFrom ?? [])] };
+    const draft = {
+      backend,
+      name,
+      listenPort: options.listenPort,
+      trustForwardedFrom: [...(options.trustForwardedFrom ?? [])],
+      onlyFrom: [...(options.onlyFrom ?? [])],
+    };
     this.checkBackend(draft);
-    this.backends.push({ ...draft, servers: backend._connectBalancer(this.network, this.address) });
+    const network = options.network ?? this.network;
+    const address = this.join(network);
+    this.backends.push({ ...draft, servers: backend._connectBalancer(network, address) });
+  }
+
+  /**
+   * Serves an existing backend on a listener of its own, on `network` (which the balancer joins): what a reverse
+   * proxy in front sends there goes to that backend's nodes, with the listener's own trust and source rules.
+   */
+  public addListener(options: ListenerOptions): void {
+    if (this.configJob.isRendered) throw new FarmValidationError("addListener is called after haproxy.cfg was rendered (synth)", this);
+    if (!this.backends.some((b) => b.name === options.backend)) throw new FarmValidationError(`addListener: no backend named "${options.backend}"`, this);
+    this.checkListener(options.name, options.listenPort, options.trustForwardedFrom ?? [], options.onlyFrom ?? []);
+    this.join(options.network);
+    this.listeners.push({ ...options, trustForwardedFrom: options.trustForwardedFrom ?? [], onlyFrom: options.onlyFrom ?? [] });
+  }
+
+  /** Attaches the balancer to `network` (idempotent); its address there. */
+  private join(network: FarmNetwork): string {
+    if (!this.joined.includes(network)) this.joined.push(network);
+    return this.container.attach(network, OFFSETS.balancer);
+  }
+
+  /** Networks the balancer joined besides its own, in the order it joined them. */
+  private otherNetworks(): FarmNetwork[] {
+    return this.joined.filter((n) => n !== this.network);
+  }
+
+  /** The balancer's address on `network`, once it is attached there (by `addBackend` or `addListener`). */
+  public addressOn(network: FarmNetwork): string | undefined {
+    return this.container.addressOn(network);
   }
 
   private checkBackend(b: Omit<Backend, "servers">): void {
@@ -409,22 +478,34 @@ export class HaproxyBalancer extends Construct {
         fail(`backend "${b.name}" needs a listenPort: the public frontends already serve another backend`);
       }
       if (b.trustForwardedFrom.length) fail(`backend "${b.name}": trustForwardedFrom needs a listenPort; the public frontends trust nobody`);
+      if (b.onlyFrom.length) fail(`backend "${b.name}": onlyFrom needs a listenPort; the public frontends serve every client`);
       return;
     }
-    if (!Number.isInteger(b.listenPort) || b.listenPort < 1024 || b.listenPort > 65535) {
-      fail(`backend "${b.name}": listenPort must be 1024..65535 (the image runs as a non-root user), got ${b.listenPort}`);
+    this.checkListener(b.name, b.listenPort, b.trustForwardedFrom, b.onlyFrom, "backend");
+  }
+
+  private checkListener(name: string, port: number, trust: readonly string[], onlyFrom: readonly string[], what = "listener"): void {
+    const fail = (message: string) => {
+      throw new FarmValidationError(`${what} "${name}": ${message}`, this);
+    };
+    if (!BACKEND_NAME.test(name)) fail("the name must be lowercase letters, digits and '-'");
+    if (what === "listener" && [...this.backends.map((b) => b.name), ...this.listeners.map((l) => l.name)].includes(name)) fail("the name is taken");
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+      fail(`listenPort must be 1024..65535 (the image runs as a non-root user), got ${port}`);
     }
-    const taken = [CONTAINER.haproxyHttpPort, CONTAINER.haproxyHttpsPort, CONTAINER.haproxyStatsPort, ...this.backends.map((x) => x.listenPort)];
-    if (taken.includes(b.listenPort)) fail(`backend "${b.name}": container port ${b.listenPort} is already in use in the balancer`);
-    const bad = b.trustForwardedFrom.find((a) => !IPV4_ADDRESS.test(a));
-    if (bad !== undefined) fail(`backend "${b.name}": trustForwardedFrom takes IPv4 addresses, got "${bad}"`);
+    const taken = [CONTAINER.haproxyHttpPort, CONTAINER.haproxyHttpsPort, CONTAINER.haproxyStatsPort, ...this.backends.map((x) => x.listenPort), ...this.listeners.map((l) => l.listenPort)];
+    if (taken.includes(port)) fail(`container port ${port} is already in use in the balancer`);
+    for (const [key, list] of [["trustForwardedFrom", trust], ["onlyFrom", onlyFrom]] as const) {
+      const bad = list.find((a) => !IPV4_ADDRESS.test(a));
+      if (bad !== undefined) fail(`${key} takes IPv4 addresses, got "${bad}"`);
+    }
   }
 
   private renderBackend(b: Backend): HaproxyBackend {
     return {
       name: b.name,
       servers: b.servers,
-      listen: b.listenPort === undefined ? undefined : { bind: `:${b.listenPort}`, trustForwardedFrom: b.trustForwardedFrom },
+      listen: b.listenPort === undefined ? undefined : { bind: `:${b.listenPort}`, trustForwardedFrom: b.trustForwardedFrom, onlyFrom: b.onlyFrom },
     };
   }
 }

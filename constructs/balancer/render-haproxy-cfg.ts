@@ -75,7 +75,20 @@ export interface HaproxyBackend {
     readonly bind: string;
     /** Sources whose X-Forwarded-For / X-Forwarded-Proto are kept (a reverse proxy in front). @default - none */
     readonly trustForwardedFrom?: readonly string[];
+    /** The only sources that may connect (a reverse proxy in front). @default - anyone */
+    readonly onlyFrom?: readonly string[];
   };
+}
+
+/** A listener of its own for a backend that is also served elsewhere (the internal nodes' integration endpoints). */
+export interface HaproxyListener {
+  /** Frontend name without prefix: `integration` renders `frontend fe_integration`. */
+  readonly name: string;
+  readonly bind: string;
+  /** The backend's name. */
+  readonly backend: string;
+  readonly trustForwardedFrom?: readonly string[];
+  readonly onlyFrom?: readonly string[];
 }
 
 export interface HaproxyTls {
@@ -120,6 +133,13 @@ export interface HaproxyModel {
   readonly timeouts: HaproxyTimeouts;
   readonly healthCheck: HaproxyHealthCheck;
   readonly backends: readonly HaproxyBackend[];
+  /** Listeners of their own for backends the model already has. @default - none */
+  readonly extraListeners?: readonly HaproxyListener[];
+  /**
+   * Networks whose containers may not connect to the public listeners, each but the one address (its gateway)
+   * where Docker's port publishing delivers the host's connections. @default - none
+   */
+  readonly publicRejectFrom?: readonly { readonly subnet: string; readonly except: string }[];
   readonly stats: {
     /** `bind` argument of the stats listener, e.g. `:9000`. */
     readonly bind: string;
@@ -176,6 +196,10 @@ interface FrontendView {
   readonly hsts: number | null;
   readonly secureCookies: boolean;
   readonly trusted: string | null;
+  /** The only sources that may connect, space-separated; null = anyone. */
+  readonly onlyFrom: string | null;
+  /** Networks refused (a public listener), each with its gateway allowed. */
+  readonly rejectFrom: readonly { readonly subnet: string; readonly except: string }[];
   /** Per-source limits apply; not behind a trusted proxy, where every connection has the proxy's address. */
   readonly perSource: boolean;
   readonly backend: string;
@@ -339,6 +363,8 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       hsts: null,
       secureCookies: false,
       trusted: null,
+      onlyFrom: null,
+      rejectFrom: model.publicRejectFrom ?? [],
       perSource: true,
       backend: publicBackend,
     },
@@ -352,24 +378,31 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       hsts: tls.hstsMaxAgeSeconds,
       secureCookies: true,
       trusted: null,
+      onlyFrom: null,
+      rejectFrom: model.publicRejectFrom ?? [],
       perSource: true,
       backend: publicBackend,
     });
   }
+  const own = (name: string, bind: string, backend: string, trust: readonly string[] = [], onlyFrom: readonly string[] = []): FrontendView => ({
+    name: `fe_${name}`,
+    binds: [bind],
+    proto: "http",
+    redirect: null,
+    hsts: null,
+    secureCookies: false,
+    trusted: trust.length ? [...trust].sort(byCodeUnit).join(" ") : null,
+    onlyFrom: onlyFrom.length ? [...onlyFrom].sort(byCodeUnit).join(" ") : null,
+    rejectFrom: [],
+    perSource: trust.length === 0,
+    backend,
+  });
   for (const b of model.backends) {
-    if (!b.listen) continue;
-    const trusted = b.listen.trustForwardedFrom ?? [];
-    views.push({
-      name: `fe_${b.name}`,
-      binds: [b.listen.bind],
-      proto: "http",
-      redirect: null,
-      hsts: null,
-      secureCookies: false,
-      trusted: trusted.length ? [...trusted].sort(byCodeUnit).join(" ") : null,
-      perSource: trusted.length === 0,
-      backend: b.name,
-    });
+    if (b.listen) views.push(own(b.name, b.listen.bind, b.name, b.listen.trustForwardedFrom, b.listen.onlyFrom));
+  }
+  for (const l of model.extraListeners ?? []) {
+    if (!model.backends.some((b) => b.name === l.backend)) throw new Error(`listener ${l.name}: no backend named ${l.backend}`);
+    views.push(own(l.name, l.bind, l.backend, l.trustForwardedFrom, l.onlyFrom));
   }
   return views;
 }

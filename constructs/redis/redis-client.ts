@@ -8,10 +8,12 @@ import { FarmNetwork } from "../networks/farm-network";
 export const REDIS_CA_DIR = `${CONTAINER.farmDir}/redis-ca`;
 
 /**
- * The system's trusted CAs and the Redis CA beside them. OpenSSL, and .NET on Linux, read every directory of
- * SSL_CERT_DIR (colon-separated); the system's CA bundle file is read as before, so public trust is unchanged.
+ * The Redis CA as a trusted root. .NET on Linux builds its root store from every file in SSL_CERT_DIR plus the CA
+ * bundle file (SSL_CERT_FILE, else OpenSSL's default, Debian's ca-certificates.crt), so public trust stays with the
+ * bundle. One directory only: .NET 8 reads SSL_CERT_DIR as a single path (a colon-separated list works from .NET 9
+ * on, dotnet/runtime#91110).
  */
-export const TRUST_REDIS_CA_ENV = `SSL_CERT_DIR=/etc/ssl/certs:${REDIS_CA_DIR}`;
+export const TRUST_REDIS_CA_ENV = `SSL_CERT_DIR=${REDIS_CA_DIR}`;
 
 /** Where a Redis client connects, in Creatio's `redis` connection string. */
 export class RedisEndpoint {

@@ -89,6 +89,13 @@ export interface LoopbackOptions {
     readonly port: number;
     readonly servers: readonly LoopbackServer[];
     readonly trustForwardedFrom?: readonly string[];
+    readonly onlyFrom?: readonly string[];
+  };
+  /** A listener of its own for the public backend `creatio` on 127.0.0.1:<port> (the DMZ's integration listener). */
+  readonly integration?: {
+    readonly port: number;
+    readonly trustForwardedFrom?: readonly string[];
+    readonly onlyFrom?: readonly string[];
   };
   /** @default - maxConnections 1000 and the product's per-source and per-node limits */
   readonly limits?: Partial<HaproxyLimits>;
@@ -152,11 +159,14 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
             {
               name: "portal",
               servers: servers(opts.portal.servers),
-              listen: { bind: `127.0.0.1:${opts.portal.port}`, trustForwardedFrom: opts.portal.trustForwardedFrom },
+              listen: { bind: `127.0.0.1:${opts.portal.port}`, trustForwardedFrom: opts.portal.trustForwardedFrom, onlyFrom: opts.portal.onlyFrom },
             },
           ]
         : []),
     ],
+    extraListeners: opts.integration
+      ? [{ name: "integration", bind: `127.0.0.1:${opts.integration.port}`, backend: "creatio", trustForwardedFrom: opts.integration.trustForwardedFrom, onlyFrom: opts.integration.onlyFrom }]
+      : undefined,
     stats: {
       bind: `127.0.0.1:${opts.statsPort}`,
       uri: STATS_URI,

@@ -107,17 +107,20 @@ function redisOptions(text) {
   return { ...options, password: kv.password, tls: { servername: kv.host, ca: trustedCertificates(), minVersion: "TLSv1.2" } };
 }
 
-/** Every certificate in the directories of SSL_CERT_DIR, read as .NET on Linux reads its root store. */
+/**
+ * The root store as .NET 8 on Linux builds it: every file in SSL_CERT_DIR, one directory (.NET 8 does not split a
+ * colon-separated list: such a value names a directory that does not exist), plus the bundle file (SSL_CERT_FILE,
+ * else Debian's default).
+ */
 function trustedCertificates() {
-  const dirs = (process.env.SSL_CERT_DIR ?? "/etc/ssl/certs").split(":").filter(Boolean);
+  const dir = process.env.SSL_CERT_DIR ?? "/etc/ssl/certs";
+  const files = [process.env.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt"];
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) files.push(...fs.readdirSync(dir).map((n) => path.join(dir, n)));
   const pems = [];
-  for (const dir of dirs) {
-    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const file = path.join(dir, name);
-      if (!fs.statSync(file).isFile()) continue;
-      const text = fs.readFileSync(file, "utf8");
-      if (text.includes("-----BEGIN CERTIFICATE-----")) pems.push(text);
-    }
+  for (const file of files) {
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) continue;
+    const text = fs.readFileSync(file, "utf8");
+    if (text.includes("-----BEGIN CERTIFICATE-----")) pems.push(text);
   }
   return pems;
 }
