@@ -184,6 +184,22 @@ describe("renderInitScript", () => {
     expect(r.argv).toBeUndefined();
   });
 
+  test("GIVEN CREATIO_DB_PASSWORD_FILE WHEN the script runs THEN psql gets the file's password verbatim", () => {
+    const file = path.join(dir, "app-password");
+    fs.writeFileSync(file, NASTY_PASSWORD, { mode: 0o400 });
+    const r = runScript(renderInitScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: file });
+    expect(r.stderr).toBe("");
+    expect(r.argv).toContain(`app_password=${NASTY_PASSWORD}`);
+    fs.rmSync(file, { force: true });
+  });
+
+  test("GIVEN CREATIO_DB_PASSWORD_FILE names no readable file WHEN the script runs THEN it exits non-zero and never calls psql", () => {
+    const r = runScript(renderInitScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: path.join(dir, "missing") });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^creatio-farm: CREATIO_DB_PASSWORD_FILE \(.*missing\) is not readable by /);
+    expect(r.argv).toBeUndefined();
+  });
+
   test("GIVEN POSTGRES_USER unset WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", () => {
     const r = runScript(renderInitScript(MODEL), { CREATIO_DB_PASSWORD: "pw" });
     expect(r.status).not.toBe(0);

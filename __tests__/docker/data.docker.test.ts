@@ -61,7 +61,7 @@ async function fromNode(js: string): Promise<string> {
   return r.stdout.trim();
 }
 
-test("the PostgreSQL superuser cannot log in over TCP from a node, even with its password; its password is in no container's config", async () => {
+test("the PostgreSQL superuser cannot log in over TCP from a node, even with its password; no database password is in a container's config", async () => {
   const password = d.outputs.database_superuser_password;
   expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
   const js = `const { Client } = require("pg");
@@ -79,6 +79,10 @@ test("the PostgreSQL superuser cannot log in over TCP from a node, even with its
   const env = (await docker.getContainer(d.containers.postgres).inspect()).Config.Env;
   expect(env.filter((e) => e.startsWith("POSTGRES_PASSWORD"))).toEqual(["POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password"]);
   expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/superuser-password"])).stdout.trim()).toBe("600 root");
+  // the app role's password too: uploaded for root alone, copied at start for the postgres user alone
+  expect(env.filter((e) => e.startsWith("CREATIO_DB_PASSWORD"))).toEqual(["CREATIO_DB_PASSWORD_FILE=/run/creatio-farm-app-password"]);
+  expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/app-password"])).stdout.trim()).toBe("600 root");
+  expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/run/creatio-farm-app-password"])).stdout.trim()).toBe("400 postgres");
 });
 
 /** Node.js code that connects to Redis as the stand-in does, from the node's ConnectionStrings.config (TLS mode). */

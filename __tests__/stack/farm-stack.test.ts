@@ -171,9 +171,14 @@ describe("CreatioFarmStack", () => {
     expect(pg.env).toEqual(
       expect.arrayContaining([
         "POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password",
-        expect.stringMatching(/^CREATIO_DB_PASSWORD=\$\{random_password\.secrets_database-password_\w+\.result\}$/),
+        "CREATIO_DB_PASSWORD_FILE=/run/creatio-farm-app-password",
       ]),
     );
+    // the app role's password is a 0600 file too, which the start command hands to the postgres user
+    expect(pg.env.some((e: string) => e.startsWith("CREATIO_DB_PASSWORD="))).toBe(false);
+    const app = pg.upload.find((u: any) => u.file === "/opt/creatio-farm/app-password");
+    expect([app.permissions, app.content]).toEqual(["0600", expect.stringMatching(/^\$\{random_password\.secrets_database-password_\w+\.result\}$/)]);
+    expect(pg.entrypoint[2]).toContain("chown postgres:postgres /run/creatio-farm-app-password && exec /usr/local/bin/docker-entrypoint.sh");
     expect(json).toMatch(/user admin password \$\{random_password\.secrets_stats-password_\w+\.bcrypt_hash\}/);
     expect(json).toMatch(/user farm-admin on #\$\{sha256\(random_password\.secrets_redis-admin-password_\w+\.result\)\}/);
     expect(tf.output.stats_password.sensitive).toBe(true);

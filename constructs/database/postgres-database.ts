@@ -13,7 +13,7 @@ import { IDatabaseClient } from "./database-client";
 import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
 import { postgresVersionProblem } from "./rules";
 import { connectionBudgetProblem } from "./pool-sizing";
-import { renderBootstrapSql, renderInitScript, renderPgHba } from "./render-bootstrap";
+import { APP_PASSWORD_FILE_ENV, renderBootstrapSql, renderInitScript, renderPgHba } from "./render-bootstrap";
 
 /** The name nodes use for the database on the data network. */
 const HOST_ALIAS = "postgres";
@@ -22,6 +22,11 @@ const SQL_PATH = `${CONTAINER.farmDir}/bootstrap.sql`;
 const HBA_PATH = `${CONTAINER.farmDir}/pg_hba.conf`;
 /** Read by the image's entrypoint as root (POSTGRES_PASSWORD_FILE), so it can be 0600: not in the container's config. */
 const SUPERUSER_PASSWORD_PATH = `${CONTAINER.farmDir}/superuser-password`;
+/** The app role's password as uploaded (root's, 0600), and the copy the init script reads (postgres', 0400). */
+const APP_PASSWORD_UPLOAD = `${CONTAINER.farmDir}/app-password`;
+const APP_PASSWORD_FILE = "/run/creatio-farm-app-password";
+/** The official image's entrypoint (a bash script): prepares PGDATA, drops to postgres, runs the init scripts. */
+const IMAGE_ENTRYPOINT = "/usr/local/bin/docker-entrypoint.sh";
 
 export interface PostgresDatabaseProps {
   /** Environment name: prefixes container and volume names. */
@@ -94,13 +99,20 @@ export class PostgresDatabase extends Construct {
         "-c", `shared_buffers=${Math.ceil(this.maxConnections * 0.24)}MB`,
         "-c", `hba_file=${HBA_PATH}`,
       ],
+      // The init script runs as the postgres user, which cannot read a file Docker uploads as root with 0600: the
+      // start command copies the app role's password for that user alone first, so it is in no environment variable.
+      entrypoint: [
+        "/bin/sh",
+        "-c",
+        `umask 077 && rm -f ${APP_PASSWORD_FILE} && cp ${APP_PASSWORD_UPLOAD} ${APP_PASSWORD_FILE} && chmod 0400 ${APP_PASSWORD_FILE} && ` +
+          `chown postgres:postgres ${APP_PASSWORD_FILE} && exec ${IMAGE_ENTRYPOINT} "$@"`,
+        "postgres-entrypoint",
+      ],
       env: [
         "POSTGRES_USER=postgres",
         "POSTGRES_DB=postgres",
         `POSTGRES_PASSWORD_FILE=${SUPERUSER_PASSWORD_PATH}`,
-        // The init script runs as the postgres user, which cannot read a file Docker uploads as root with 0600:
-        // this one stays in the environment (it is in every node's ConnectionStrings.config as well).
-        `CREATIO_DB_PASSWORD=${secretPlaceholder("database-password")}`,
+        `${APP_PASSWORD_FILE_ENV}=${APP_PASSWORD_FILE}`,
       ],
       volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIR }],
       shmSizeMb: 256,
@@ -121,6 +133,12 @@ export class PostgresDatabase extends Construct {
       path: HBA_PATH,
       format: "pg_hba",
       render: () => renderPgHba([{ database: this.databaseName, role: this.user, network: this.network.subnet }]),
+    });
+    this.container.addFile({
+      path: APP_PASSWORD_UPLOAD,
+      format: "secret",
+      mode: 0o600,
+      render: () => secretPlaceholder("database-password"),
     });
     this.container.addFile({
       path: SUPERUSER_PASSWORD_PATH,

@@ -5,16 +5,16 @@
  * - renderBootstrapSql(): the idempotent psql script (role + database + grants).
  * - renderInitScript():   the POSIX sh script for /docker-entrypoint-initdb.d/ that runs it.
  *
- * No secret is ever rendered: the app role password reaches psql at run time through the
- * environment (CREATIO_DB_PASSWORD) and the psql variable `app_password`.
+ * No secret is ever rendered: the app role password reaches psql at run time through a file
+ * (CREATIO_DB_PASSWORD_FILE; or the environment, CREATIO_DB_PASSWORD) and the psql variable `app_password`.
  */
 import { template } from "../lib/template";
 
 export const DEFAULT_BOOTSTRAP_SQL_PATH = "/opt/creatio-farm/bootstrap.sql";
 /** File name the init script must have inside /docker-entrypoint-initdb.d/. */
 export const INIT_SCRIPT_FILE_NAME = "10-creatio-bootstrap.sh";
-/** Environment variable the postgres container must carry (app role password). */
-export const APP_PASSWORD_ENV = "CREATIO_DB_PASSWORD";
+/** Environment variable naming the file with the app role password, which the init script reads. */
+export const APP_PASSWORD_FILE_ENV = "CREATIO_DB_PASSWORD_FILE";
 
 export interface BootstrapModel {
   /** Database Creatio uses; created once, owned by appUser. */
