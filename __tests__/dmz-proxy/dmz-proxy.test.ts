@@ -10,7 +10,7 @@ import { nginxCheck } from "../support/nginx-check";
 function proxy(props: Partial<DmzProxyProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "s");
   const secrets = new FarmSecrets(stack, "secrets");
-  const dmz = new FarmNetwork(stack, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24" });
+  const dmz = new FarmNetwork(stack, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24", dmz: true });
   const p = new DmzProxy(stack, "dmz-proxy", {
     environment: "s",
     image: "nginx:1.27",

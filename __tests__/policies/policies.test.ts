@@ -12,6 +12,11 @@ import { databaseVolumeProtected } from "../../constructs/policies/database-volu
 import { PostgresDatabase } from "../../constructs/database/postgres-database";
 import { FarmNetwork } from "../../constructs/networks/farm-network";
 import { FarmSecrets } from "../../constructs/secrets/farm-secrets";
+import { CreatioNodeSet } from "../../constructs/creatio-nodes/creatio-node-set";
+import { DmzProxy } from "../../constructs/dmz-proxy/dmz-proxy";
+import { dmzHoldsEdgeOnly } from "../../constructs/policies/dmz-holds-edge-only";
+import { nodeSetsShareNoNetwork } from "../../constructs/policies/node-sets-share-no-network";
+import { proxySetsForwardedFor } from "../../constructs/policies/proxy-sets-forwarded-for";
 import { tempDir } from "../support/farm";
 
 function stack(): Construct {
@@ -75,5 +80,72 @@ describe("FarmPolicies aspect", () => {
     new Image(s, "unpinned", { name: "haproxy:latest" });
     Aspects.of(s).add(new FarmPolicies());
     expect(() => app.synth()).toThrow(/\[s\/unpinned\] FARM-IMAGE-PINNED: The image is not pinned to a tag or digest\. An unpinned image/);
+  });
+});
+
+describe("FARM-DMZ-HOLDS-EDGE-ONLY: only edge containers are on a DMZ network", () => {
+  function onDmz(role: "edge" | "app" | "data", dmz = true) {
+    const s = stack();
+    const net = new FarmNetwork(s, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24", dmz });
+    const c = new FarmContainer(s, "c", { name: "c", image: farmImage(s, "redis:7.2"), role, secrets });
+    c.attach(net, 5);
+    return c;
+  }
+  test("Noncompliance 1: Redis (data) on the DMZ", () => expect(dmzHoldsEdgeOnly.check(onDmz("data"))).toBe("non-compliant"));
+  test("Noncompliance 2: an application node on the DMZ", () => expect(dmzHoldsEdgeOnly.check(onDmz("app"))).toBe("non-compliant"));
+  test("Compliance: the proxy (edge) on the DMZ", () => expect(dmzHoldsEdgeOnly.check(onDmz("edge"))).toBe("compliant"));
+  test("Not applicable: a data container on a network that is not a DMZ", () => expect(dmzHoldsEdgeOnly.check(onDmz("data", false))).toBe("not-applicable"));
+});
+
+describe("FARM-NODE-SETS-SHARE-NO-NETWORK: the portal's nodes and the internal ones share no network", () => {
+  function twoSets(shared: boolean) {
+    const s = stack();
+    const fs = new FarmSecrets(s, "secrets");
+    const a = new FarmNetwork(s, "a", { name: "s-app", subnet: "172.30.10.0/24" });
+    const p = shared ? a : new FarmNetwork(s, "p", { name: "s-portal", subnet: "172.30.13.0/24" });
+    const internal = new CreatioNodeSet(s, "creatio", { environment: "s", image: "c:1", nodes: [{ name: "n1" }], secrets: fs });
+    const portal = new CreatioNodeSet(s, "portal", { environment: "s", image: "c:1", nodes: [{ name: "p1" }], secrets: fs, component: "portal", firstAddressOffset: 101 });
+    internal.members[0].container.attach(a, 11);
+    portal.members[0].container.attach(p, 101);
+    return { internal, portal };
+  }
+  test("Noncompliance: both sets on the app network", () => {
+    const { internal, portal } = twoSets(true);
+    expect([nodeSetsShareNoNetwork.check(internal), nodeSetsShareNoNetwork.check(portal)]).toEqual(["non-compliant", "non-compliant"]);
+  });
+  test("Compliance: each set on a network of its own", () => {
+    const { internal, portal } = twoSets(false);
+    expect([nodeSetsShareNoNetwork.check(internal), nodeSetsShareNoNetwork.check(portal)]).toEqual(["compliant", "compliant"]);
+  });
+});
+
+describe("FARM-PROXY-SETS-FORWARDED-FOR: a reverse proxy writes X-Forwarded-For from its peer, never the client's", () => {
+  function nginx(conf: string) {
+    const s = stack();
+    const c = new FarmContainer(s, "c", { name: "proxy", image: farmImage(s, "nginx:1.27"), role: "edge", secrets });
+    c.addFile({ path: "/etc/nginx/nginx.conf", format: "nginx", render: () => conf });
+    return c;
+  }
+  test.each([
+    ["appends to the client's header", "http {\n    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n}\n"],
+    ["takes the client's address from a header", "http {\n    real_ip_header X-Forwarded-For;\n    proxy_set_header X-Forwarded-For $remote_addr;\n}\n"],
+    ["sets nothing", "http {\n}\n"],
+  ])("Noncompliance: %s", (_, conf) => {
+    expect(proxySetsForwardedFor.check(nginx(conf))).toBe("non-compliant");
+  });
+  test("Compliance: the DMZ proxy's rendered nginx.conf", () => {
+    const s = stack();
+    const dmz = new FarmNetwork(s, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24", dmz: true });
+    const proxy = new DmzProxy(s, "dmz-proxy", {
+      environment: "s", image: "nginx:1.27", network: dmz, addressOffset: 3, secrets: new FarmSecrets(s, "secrets"),
+      serverName: "portal.example.com", certificate: "/etc/creatio-farm/tls/portal.pem",
+    });
+    proxy.forwardPortalTo({ address: "172.30.12.2", port: 8081 });
+    expect(proxySetsForwardedFor.check(proxy.container)).toBe("compliant");
+    expect(dmzHoldsEdgeOnly.check(proxy.container)).toBe("compliant");
+  });
+  test("Not applicable: a container without an nginx.conf", () => {
+    const s = stack();
+    expect(proxySetsForwardedFor.check(new FarmContainer(s, "c", { name: "r", image: farmImage(s, "redis:7.2"), role: "data", secrets }))).toBe("not-applicable");
   });
 });

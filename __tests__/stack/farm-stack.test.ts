@@ -377,7 +377,7 @@ describe("relationship methods and construct validation", () => {
     function dmzFarm() {
       const parts = balancerWithNodes();
       const portalNet = new FarmNetwork(parts.stack, "portal-net", { name: "s-portal", subnet: "172.30.13.0/24", internal: true });
-      const dmz = new FarmNetwork(parts.stack, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24" });
+      const dmz = new FarmNetwork(parts.stack, "dmz", { name: "s-dmz", subnet: "172.30.12.0/24", dmz: true });
       const proxy = "172.30.12.3";
       parts.balancer.addBackend(parts.nodes);
       parts.balancer.addBackend(parts.portal, { name: "portal", listenPort: 8081, network: portalNet, trustForwardedFrom: [proxy], onlyFrom: [proxy] });

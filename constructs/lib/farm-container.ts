@@ -117,6 +117,8 @@ export interface IWorkload extends IConstruct {
   attach(network: FarmNetwork, offset: number, aliases?: readonly string[]): string;
   /** The workload's address on `network`, if it is attached. */
   addressOn(network: FarmNetwork): string | undefined;
+  /** Every network the workload is attached to, sorted by name. */
+  networks(): readonly FarmNetwork[];
   /** Every provisioned file, rendered once, sorted by path. */
   renderedFiles(): readonly RenderedFile[];
   /** Whether the files were rendered (synth has begun): from then on nothing they are made of may change. */
@@ -315,6 +317,15 @@ export class FarmContainer extends Construct implements IWorkload {
   public renderedFiles(): readonly RenderedFile[] {
     this.rendered ??= [...this.files.keys()].sort(byCodeUnit).map((p) => renderFile(this, this.files.get(p)!));
     return this.rendered;
+  }
+
+  /** The formats of the provisioned files, without rendering them (a policy can skip containers it has nothing to read in). */
+  public fileFormats(): ReadonlySet<string> {
+    return new Set([...this.files.values()].map((f) => f.format));
+  }
+
+  public networks(): readonly FarmNetwork[] {
+    return this.sortedAttachments().map((a) => a.network);
   }
 
   private sortedAttachments(): Attachment[] {

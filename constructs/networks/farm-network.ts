@@ -15,6 +15,11 @@ export interface FarmNetworkProps {
    * @default false
    */
   readonly internal?: boolean;
+  /**
+   * The DMZ: where the internet-facing proxy sits. Policies keep data containers and application nodes off it.
+   * @default false
+   */
+  readonly dmz?: boolean;
 }
 
 /** A user-defined Docker bridge network with a fixed subnet (user-defined networks also give Docker's DNS). */
@@ -22,6 +27,7 @@ export class FarmNetwork extends Construct {
   public readonly name: string;
   public readonly subnet: string;
   public readonly internal: boolean;
+  public readonly dmz: boolean;
   /** The bridge's own address (host offset 1): where Docker's port publishing delivers connections from the host. */
   public readonly gateway: string;
   public readonly resource: Network;
@@ -46,6 +52,7 @@ export class FarmNetwork extends Construct {
     this.name = props.name;
     this.subnet = props.subnet;
     this.internal = props.internal ?? false;
+    this.dmz = props.dmz ?? false;
     this.gateway = hostAddress(props.subnet, 1);
     this.resource = new Network(this, "Default", {
       name: props.name,
