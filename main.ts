@@ -10,11 +10,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
-import { Environment, loadEnvironment, scanConfigDir } from "./schema/load";
+import { ENV_NAME, Environment, loadEnvironment, scanConfigDir } from "./schema/load";
 import { environmentClashes } from "./schema/clashes";
 import { CreatioFarmStack } from "./app/farm-stack";
 import { reviewSummary } from "./app/review-summary";
 import { FarmValidationError } from "./constructs/lib/errors";
+import { byCodeUnit } from "./constructs/lib/order";
 
 export interface SynthOptions {
   /** Folder of `<env>.yaml` files. */
@@ -185,7 +186,7 @@ function publish(staging: string, outdir: string, built: readonly string[], remo
     manifest.stacks[name] = fresh.stacks[name];
     manifest.version = fresh.version;
   }
-  const sorted = { ...manifest, stacks: Object.fromEntries(Object.entries(manifest.stacks).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  const sorted = { ...manifest, stacks: Object.fromEntries(Object.entries(manifest.stacks).sort(([a], [b]) => byCodeUnit(a, b))) };
   fs.writeFileSync(manifestFile, `${JSON.stringify(sorted, null, 2)}\n`);
   return summary;
 }
@@ -216,7 +217,7 @@ export function parseArgs(argv: readonly string[]): { help: true } | { help: fal
   for (const arg of argv) {
     if (arg === "-h" || arg === "--help") return { help: true };
     if (arg.startsWith("-")) return { error: `synth: unknown option ${arg} (see --help)` };
-    if (!/^[a-z][a-z0-9-]{0,19}$/.test(arg)) return { error: `synth: "${arg}" is not an environment name (config/<name>.yaml; see --help)` };
+    if (!ENV_NAME.test(arg)) return { error: `synth: "${arg}" is not an environment name (config/<name>.yaml; see --help)` };
     environments.push(arg);
   }
   return { help: false, environments: environments.length ? [...new Set(environments)] : undefined };

@@ -6,10 +6,11 @@
  * Deterministic: sorted, no timestamps.
  */
 
+import { byCodeUnit } from "../constructs/lib/order";
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function resources(tf: Json | undefined, type: string): Record<string, Json> {
@@ -47,10 +48,10 @@ const readableAddress = (address: string) => address.replace(".", " ").replace(/
 function containerChanges(before: Json, after: Json, oldTf: Json, newTf: Json, references: readonly string[]): string[] {
   const uploads = (tf: Json, c: Json) => new Map<string, string>(((c.upload ?? []) as Json[]).map((u) => [u.file, `${u.permissions}:${contentOf(tf, u.content)}`]));
   const [was, is] = [uploads(oldTf, before), uploads(newTf, after)];
-  const files = [...new Set([...was.keys(), ...is.keys()])].filter((f) => was.get(f) !== is.get(f)).sort(byText).map(basename);
+  const files = [...new Set([...was.keys(), ...is.keys()])].filter((f) => was.get(f) !== is.get(f)).sort(byCodeUnit).map(basename);
   const settings = [...new Set([...Object.keys(before), ...Object.keys(after)])]
     .filter((k) => k !== "upload" && k !== "//" && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .sort(byText);
+    .sort(byCodeUnit);
   // The image attribute is a reference to a docker_image: what changed is that image (e.g. a new tag).
   const imageRef = /^\$\{docker_image\.([\w-]+)\.image_id\}$/.exec(String(after.image ?? ""));
   const image = imageRef && JSON.stringify(resources(oldTf, "docker_image")[imageRef[1]]) !== JSON.stringify(resources(newTf, "docker_image")[imageRef[1]]);
@@ -65,7 +66,7 @@ function publishedPorts(tf: Json | undefined): Set<string> {
 }
 
 function diffNames(was: Set<string>, is: Set<string>): { added: string[]; removed: string[] } {
-  return { added: [...is].filter((x) => !was.has(x)).sort(byText), removed: [...was].filter((x) => !is.has(x)).sort(byText) };
+  return { added: [...is].filter((x) => !was.has(x)).sort(byCodeUnit), removed: [...was].filter((x) => !is.has(x)).sort(byCodeUnit) };
 }
 
 const signed = ({ added, removed }: { added: string[]; removed: string[] }) => [...added.map((x) => `+${x}`), ...removed.map((x) => `-${x}`)].join(" ");
@@ -77,21 +78,21 @@ export function reviewSummary(stack: string, oldTf: Json | undefined, newTf: Jso
     new Map(Object.entries(resources(tf, "docker_container")).map(([id, c]) => [id, c] as const));
   const names = (tf: Json | undefined, type: string) => new Set(Object.values(resources(tf, type)).map((r) => String(r.name)));
   if (!oldTf) {
-    const ports = [...publishedPorts(newTf)].sort(byText);
+    const ports = [...publishedPorts(newTf)].sort(byCodeUnit);
     return (
       `${stack}: new (${plural(containers(newTf).size, "container")}, ${plural(names(newTf, "docker_network").size, "network")}, ` +
       `${plural(names(newTf, "docker_volume").size, "volume")}${ports.length ? `; ports ${ports.join(", ")}` : ""})`
     );
   }
   const [was, is] = [containers(oldTf), containers(newTf)];
-  const added = [...is.keys()].filter((id) => !was.has(id)).map((id) => short(is.get(id)!.name)).sort(byText);
-  const removed = [...was.keys()].filter((id) => !is.has(id)).map((id) => short(was.get(id)!.name)).sort(byText);
+  const added = [...is.keys()].filter((id) => !was.has(id)).map((id) => short(is.get(id)!.name)).sort(byCodeUnit);
+  const removed = [...was.keys()].filter((id) => !is.has(id)).map((id) => short(was.get(id)!.name)).sort(byCodeUnit);
   const references = changedReferences(oldTf, newTf);
   const replaced = [...is.keys()]
     .filter((id) => was.has(id))
     .map((id) => [short(is.get(id)!.name), containerChanges(was.get(id)!, is.get(id)!, oldTf, newTf, references)] as const)
     .filter(([, why]) => why.length)
-    .sort(([a], [b]) => byText(a, b));
+    .sort(([a], [b]) => byCodeUnit(a, b));
   const parts: string[] = [];
   // Another Docker host: the next apply creates everything there (and stops managing what runs on the old one).
   const host = (tf: Json | undefined) => String(([] as Json[]).concat(tf?.provider?.docker ?? [])[0]?.host ?? "default");
@@ -103,7 +104,7 @@ export function reviewSummary(stack: string, oldTf: Json | undefined, newTf: Jso
   const changedNetworks = Object.entries(resources(newTf, "docker_network"))
     .filter(([id, n]) => resources(oldTf, "docker_network")[id] && JSON.stringify(resources(oldTf, "docker_network")[id]) !== JSON.stringify(n))
     .map(([, n]) => String(n.name))
-    .sort(byText);
+    .sort(byCodeUnit);
   if (networks.added.length || networks.removed.length) parts.push(`networks ${signed(networks)}`);
   if (changedNetworks.length) parts.push(`networks replaced (${changedNetworks.join(", ")})`);
   const volumes = diffNames(names(oldTf, "docker_volume"), names(newTf, "docker_volume"));

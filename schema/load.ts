@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Document } from "yaml";
 import type { $ZodIssue } from "zod/v4/core";
+import { byCodeUnit } from "../constructs/lib/order";
 import { farmConfigSchema, FarmConfig } from "./schema";
 
 export interface Environment {
@@ -23,7 +24,8 @@ export interface Environment {
 
 export type LoadResult = { ok: true; environments: Environment[] } | { ok: false; errors: string[] };
 
-const ENV_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+/** What an environment (and its stack) may be called: the file name without its extension. */
+export const ENV_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 /** The published JSON Schema sits beside the environments, for editors. */
 export const SCHEMA_FILE = "creatio-farm.schema.json";
 const ENV_EXTENSION = /\.ya?ml$/;
@@ -46,7 +48,7 @@ export function scanConfigDir(dir: string): ConfigDirScan {
   const warnings: string[] = [];
   const errors: string[] = [];
   const seen = new Map<string, string>();
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name))) {
     const file = path.join(dir, entry.name);
     if (ENV_EXTENSION.test(entry.name)) {
       if (!entry.isFile()) {
@@ -65,7 +67,7 @@ export function scanConfigDir(dir: string): ConfigDirScan {
       warnings.push(`${file}: not an environment (<env>.yaml) or the schema; ignored`);
     }
   }
-  return { files: files.sort(), warnings, errors };
+  return { files, warnings, errors };
 }
 
 /** Every environment file in `dir` (see `scanConfigDir`). */

@@ -172,9 +172,9 @@ test(`${SENSITIVE.length} spellings of configuration and source files: refused, 
   for (const path of SENSITIVE) {
     const r = await rawRequest(httpPort, `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
     expect([path, r.split("\r\n")[0]]).toEqual([path, "HTTP/1.1 301 Moved Permanently"]); // plain HTTP only redirects
+    // 404 from a deny rule (or the default), 400 for an encoded separator
     const s = await get(path);
-    expect([path, s.status]).toEqual([path, expect.any(Number)]);
-    expect([path, s.status === 200]).toEqual([path, false]);
+    expect([path, [400, 404].includes(s.status)]).toEqual([path, true]);
   }
   const reached = [...Object.keys(await counts("p1")), ...Object.keys(await counts("p2")), ...Object.keys(await counts("c1"))];
   expect(reached.filter((k) => /config|appsettings|\.dll|\.pdb|\.git|\.env|\.htpasswd|\.sql|\.zip|~/i.test(k))).toEqual([]);

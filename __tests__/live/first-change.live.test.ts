@@ -7,7 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO, tempDir } from "../support/farm";
+import { besideDev, REPO, tempDir } from "../support/farm";
 
 jest.setTimeout(900_000);
 
@@ -37,8 +37,7 @@ afterAll(() => {
 test("add staging, add a node to dev, `npm run update`: `npm test` is green; before the update the snapshot check fails", () => {
   // GIVEN a new environment beside dev on the same Docker host (subnets and ports of its own) and a node more in dev
   const dev = fs.readFileSync(path.join(copy, "config/dev.yaml"), "utf8");
-  const staging = `network: { appSubnet: 172.30.40.0/24, dataSubnet: 172.30.41.0/24 }\n${dev.replace("httpPort: 80\n", "httpPort: 8081\n").replace("port: 9000,", "port: 9001,")}`;
-  fs.writeFileSync(path.join(copy, "config/staging.yaml"), staging);
+  fs.writeFileSync(path.join(copy, "config/staging.yaml"), besideDev(dev));
   fs.writeFileSync(path.join(copy, "config/dev.yaml"), dev.replace("    - { name: node-2, weight: 1 }\n", "    - { name: node-2, weight: 1 }\n    - { name: node-3, weight: 1 }\n"));
 
   // WHEN the tests run before the refresh THEN the user's snapshots fail (a new stack, a changed one)

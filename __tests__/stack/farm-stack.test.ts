@@ -420,6 +420,12 @@ describe("relationship methods and construct validation", () => {
       const { balancer, dmz } = dmzFarm();
       expect(() => balancer.addListener({ name: "hooks", backend: "creatio", listenPort: 8083, network: dmz, ...options })).toThrow(`[s/balancer] ${message}`);
     });
+
+    test("GIVEN a listener named integration THEN a backend of that name (frontend fe_integration too) is refused", () => {
+      const { stack, secrets, balancer } = dmzFarm();
+      const extra = new CreatioNodeSet(stack, "extra", { environment: "s", image: "c:1", nodes: [{ name: "e1" }], secrets, component: "extra", firstAddressOffset: 201 });
+      expect(() => balancer.addBackend(extra, { name: "integration", listenPort: 8090 })).toThrow('[s/balancer] backend "integration": a listener has that name');
+    });
   });
 
   test("two node sets on one network cannot take the same addresses", () => {

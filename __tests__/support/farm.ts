@@ -70,3 +70,13 @@ export function readTree(dir: string): Record<string, string> {
   walk(dir);
   return out;
 }
+
+/**
+ * A copy of the dev environment (fixture or example) that fits beside it on one Docker host: subnets and host ports
+ * of its own (HTTP 8081, stats 9001).
+ */
+export function besideDev(dev: string): string {
+  const moved = dev.replace("httpPort: 80\n", "httpPort: 8081\n").replace("port: 9000,", "port: 9001,");
+  if (!moved.includes("httpPort: 8081") || !moved.includes("port: 9001,")) throw new Error("besideDev: the dev file no longer has httpPort: 80 and stats port: 9000");
+  return `network: { appSubnet: 172.30.90.0/24, dataSubnet: 172.30.91.0/24 }\n${moved}`;
+}

@@ -6,11 +6,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { main, synthFarm } from "../../main";
-import { readTree, REPO, tempDir } from "../support/farm";
+import { besideDev, readTree, REPO, tempDir } from "../support/farm";
 
 const DEV = fs.readFileSync(path.join(REPO, "__tests__/fixtures/environments/dev.yaml"), "utf8");
-/** The dev fixture with subnets and host ports of its own: fits beside dev on one Docker host. */
-const STAGING = `network: { appSubnet: 172.30.90.0/24, dataSubnet: 172.30.91.0/24 }\n${DEV.replace("httpPort: 80\n", "httpPort: 8081\n").replace("port: 9000,", "port: 9001,")}`;
+const STAGING = besideDev(DEV);
 
 const cleanup: string[] = [];
 afterEach(() => cleanup.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

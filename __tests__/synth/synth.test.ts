@@ -3,7 +3,7 @@ import { promisify } from "util";
 import * as fs from "fs";
 import * as path from "path";
 import { runCli, synthFarm } from "../../main";
-import { readTree, REPO, tempDir, uploadContent } from "../support/farm";
+import { besideDev, readTree, REPO, tempDir, uploadContent } from "../support/farm";
 
 // Some tests start synth in processes of their own (TypeScript compiled as they load): several seconds on a busy
 // 2-core machine. The timeout guards against a hang; it is not a speed goal (bench:synth measures speed).
@@ -48,11 +48,6 @@ function resourceDiff(before: { outdir: string }, after: { outdir: string }) {
     }
   }
   return { changed, added, removed };
-}
-
-/** The same environment for the same Docker host, with subnets and host ports of its own. */
-function besideDev(text: string): string {
-  return `network: { appSubnet: 172.30.90.0/24, dataSubnet: 172.30.91.0/24 }\n${text.replace("httpPort: 80\n", "httpPort: 8081\n").replace("port: 9000,", "port: 9001,")}`;
 }
 
 const cleanup: string[] = [];

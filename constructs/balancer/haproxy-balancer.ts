@@ -473,6 +473,8 @@ export class HaproxyBalancer extends Construct {
     if (this.backends.some((x) => x.backend === b.backend)) fail(`${b.backend.node.path} is already a backend of this balancer`);
     if (!BACKEND_NAME.test(b.name)) fail(`backend name must be lowercase letters, digits and '-', got "${b.name}"`);
     if (this.backends.some((x) => x.name === b.name)) fail(`a backend named "${b.name}" already exists`);
+    // A backend with a listener gets the frontend fe_<name>, which a listener may already have.
+    if (this.listeners.some((l) => l.name === b.name)) fail(`backend "${b.name}": a listener has that name`);
     if (b.listenPort === undefined) {
       if (this.backends.some((x) => x.listenPort === undefined)) {
         fail(`backend "${b.name}" needs a listenPort: the public frontends already serve another backend`);

@@ -3,6 +3,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
+import { handOverEntrypoint } from "../lib/hand-over";
 import { ResourceProps } from "../lib/resources";
 import { FarmValidationError } from "../lib/errors";
 import { secretPlaceholder } from "../lib/secret-text";
@@ -101,13 +102,13 @@ export class PostgresDatabase extends Construct {
       ],
       // The init script runs as the postgres user, which cannot read a file Docker uploads as root with 0600: the
       // start command copies the app role's password for that user alone first, so it is in no environment variable.
-      entrypoint: [
-        "/bin/sh",
-        "-c",
-        `umask 077 && rm -f ${APP_PASSWORD_FILE} && cp ${APP_PASSWORD_UPLOAD} ${APP_PASSWORD_FILE} && chmod 0400 ${APP_PASSWORD_FILE} && ` +
-          `chown postgres:postgres ${APP_PASSWORD_FILE} && exec ${IMAGE_ENTRYPOINT} "$@"`,
-        "postgres-entrypoint",
-      ],
+      entrypoint: handOverEntrypoint({
+        from: APP_PASSWORD_UPLOAD,
+        to: APP_PASSWORD_FILE,
+        owner: "postgres:postgres",
+        then: IMAGE_ENTRYPOINT,
+        name: "postgres-entrypoint",
+      }),
       env: [
         "POSTGRES_USER=postgres",
         "POSTGRES_DB=postgres",

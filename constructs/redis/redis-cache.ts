@@ -3,6 +3,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
+import { handOverEntrypoint } from "../lib/hand-over";
 import { ResourceProps } from "../lib/resources";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
@@ -90,15 +91,7 @@ export class RedisCache extends Construct {
       secrets: props.secrets,
       // The uploaded key is root's (the provider uploads as root): a copy for the redis user, readable by it alone.
       entrypoint: this.tls
-        ? [
-            "/bin/sh",
-            "-c",
-            // Created 0600 (umask), chmod before chown: once the file is redis', root may not change its mode (no
-            // FOWNER). A restart finds the last copy there: it is replaced. The image's entrypoint keeps umask 077.
-            `umask 077 && rm -f ${SERVER_KEY} && cp ${UPLOADED_KEY} ${SERVER_KEY} && chmod 0400 ${SERVER_KEY} && chown redis:redis ${SERVER_KEY} && ` +
-              `exec /bin/sh ${IMAGE_ENTRYPOINT} "$@"`,
-            "redis-entrypoint",
-          ]
+        ? handOverEntrypoint({ from: UPLOADED_KEY, to: SERVER_KEY, owner: "redis:redis", then: `/bin/sh ${IMAGE_ENTRYPOINT}`, name: "redis-entrypoint" })
         : undefined,
       command: ["redis-server", CONF_PATH],
       // Alive is "answers": without the password (TLS mode) the answer is NOAUTH, and that is enough.
