@@ -13,6 +13,9 @@ import { FarmNetwork } from "../constructs/networks/farm-network";
 import { FarmPolicies } from "../constructs/policies/farm-policies";
 import { RedisCache } from "../constructs/redis/redis-cache";
 import { FarmSecrets } from "../constructs/secrets/farm-secrets";
+import { DmzProxy } from "../constructs/dmz-proxy/dmz-proxy";
+import { nodeSetProps } from "./node-set-props";
+import { addPortal } from "./portal";
 
 /**
  * One environment of the farm: `config/<env>.yaml` → stack `<env>`. This is the one place that knows the
@@ -25,8 +28,10 @@ export class CreatioFarmStack extends TerraformStack {
   public readonly balancer: HaproxyBalancer;
   public readonly redis: RedisCache;
   public readonly database: PostgresDatabase;
-  /** Generated secrets, for components added beside the farm (a portal node set). */
+  /** Generated secrets, for components added beside the farm. */
   public readonly secrets: FarmSecrets;
+  /** With `portal:`, the portal's nodes and its DMZ proxy. */
+  public readonly portal?: { readonly nodes: CreatioNodeSet; readonly proxy: DmzProxy };
 
   constructor(scope: Construct, environment: string, config: FarmConfig) {
     super(scope, environment);
@@ -41,6 +46,8 @@ export class CreatioFarmStack extends TerraformStack {
     if (config.redis.tls?.enabled) new TlsProvider(this, "tls", {});
 
     const secrets = (this.secrets = new FarmSecrets(this, "secrets"));
+    // With a portal every node, internal too, gets the generated UserManagementSauPassword (nodeSetProps).
+    if (config.portal) secrets.enablePortal();
     const subnets = farmSubnets(config.network);
     const app = new FarmNetwork(this, "network-app", { name: `${environment}-app`, subnet: subnets.appSubnet });
     const data = new FarmNetwork(this, "network-data", { name: `${environment}-data`, subnet: subnets.dataSubnet, internal: true });
@@ -69,15 +76,8 @@ export class CreatioFarmStack extends TerraformStack {
       tls: redis.tls?.enabled ? { certificateDays: redis.tls.certificateDays } : undefined,
     });
     this.nodes = new CreatioNodeSet(this, "creatio", {
-      environment,
-      secrets,
-      image: creatio.image,
+      ...nodeSetProps(environment, config, secrets),
       nodes: creatio.nodes.map((n) => ({ name: n.name, weight: n.weight })),
-      tenantId: creatio.tenantId,
-      httpPort: creatio.httpPort,
-      appDir: creatio.appDir,
-      healthCheckPath: balancer.healthCheck?.path,
-      resources: creatio.resources && { memoryMb: creatio.resources.memoryMb, cpus: creatio.resources.cpus },
     });
     this.balancer = new HaproxyBalancer(this, "balancer", {
       environment,
@@ -133,6 +133,12 @@ export class CreatioFarmStack extends TerraformStack {
     this.balancer.addBackend(this.nodes);
     this.redis.allowFrom(this.nodes);
     this.database.allowFrom(this.nodes);
+    if (config.portal) {
+      this.portal = addPortal(
+        { stack: this, environment, config, secrets, balancer: this.balancer, redis: this.redis, database: this.database },
+        config.portal,
+      );
+    }
 
     Aspects.of(this).add(new FarmPolicies());
 

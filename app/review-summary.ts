@@ -50,7 +50,8 @@ function containerChanges(before: Json, after: Json, oldTf: Json, newTf: Json, r
   const [was, is] = [uploads(oldTf, before), uploads(newTf, after)];
   const files = [...new Set([...was.keys(), ...is.keys()])].filter((f) => was.get(f) !== is.get(f)).sort(byCodeUnit).map(basename);
   const settings = [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((k) => k !== "upload" && k !== "//" && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    // depends_on orders creation; a change to it alone replaces nothing.
+    .filter((k) => k !== "upload" && k !== "//" && k !== "depends_on" && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
     .sort(byCodeUnit);
   // The image attribute is a reference to a docker_image: what changed is that image (e.g. a new tag).
   const imageRef = /^\$\{docker_image\.([\w-]+)\.image_id\}$/.exec(String(after.image ?? ""));

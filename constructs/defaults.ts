@@ -10,6 +10,12 @@ export const DEFAULTS = {
     appSubnet: "172.30.10.0/24",
     /** Nodes ↔ Redis and the database; `internal: true`, no route out. */
     dataSubnet: "172.30.11.0/24",
+    /** With a portal: the DMZ proxy ↔ the balancer's portal-facing listeners. */
+    dmzSubnet: "172.30.12.0/24",
+    /** With a portal: the balancer ↔ the portal nodes; `internal: true`. */
+    portalSubnet: "172.30.13.0/24",
+    /** With a portal: the portal nodes ↔ Redis and the database; `internal: true`. */
+    portalDataSubnet: "172.30.14.0/24",
   },
   creatio: {
     tenantId: 1,
@@ -119,6 +125,15 @@ export const DEFAULTS = {
       /** The farm's Redis CA signs only the server certificate; replacing it replaces every node too. */
       caDays: 3650,
     },
+  },
+  portal: {
+    /** The portal nodes' own login role: data rights only. */
+    databaseUser: "creatio_portal",
+    /** The only sign-in provider of portal nodes: portal users' passwords. */
+    authProviders: ["SSPUserPassword"] as readonly string[],
+    /** Container ports of the balancer's DMZ-facing listeners (portal nodes; integration endpoints → internal nodes). */
+    balancerPortalPort: 8081,
+    balancerIntegrationPort: 8082,
   },
   dmzProxy: {
     httpPort: 80,

@@ -8,9 +8,11 @@ import { farmConfigSchema } from "./schema";
  */
 const BETWEEN_KEYS =
   "One Creatio web farm environment. Checked by npm run synth, not by this schema (rules between keys): node names unique; " +
-  "host ports distinct (httpPort, tls.port, stats.port); subnets apart (appSubnet, dataSubnet); publicHost with tls.redirectHttp; " +
-  "nodes fit the subnets; maxConnections covers the nodes' pools; metricsPath other than stats.uri; and, between environments " +
-  "on one Docker host, subnets and host ports of their own.";
+  "host ports distinct (httpPort, tls.port, stats.port, portal.httpPort, portal.httpsPort); subnets apart (appSubnet, dataSubnet, " +
+  "and with a portal dmzSubnet, portalSubnet, portalDataSubnet); publicHost with tls.redirectHttp; nodes fit the subnets; " +
+  "maxConnections covers the nodes' pools (the portal's too); metricsPath other than stats.uri; with a portal, balancer.bindAddress " +
+  "neither 0.0.0.0 nor portal.bindAddress and portal.databaseUser other than database.user; extraAllowedPaths not built in and " +
+  "without . or .. segments; and, between environments on one Docker host, subnets and host ports of their own.";
 
 /** The environment schema as JSON Schema (what a user may write: defaults shown, nothing required that has one). */
 export function configJsonSchema(): string {

@@ -10,7 +10,7 @@ import { DEFAULTS } from "../constructs/defaults";
 import { DOCKER_HOST, DOCKER_HOST_JSON_SCHEMA, dockerHostProblem } from "../constructs/lib/docker-host";
 import { imagePinProblem, PINNED_IMAGE_PATTERN } from "../constructs/lib/image-ref";
 import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR, parseCidr } from "../constructs/networks/ipv4";
-import { farmSubnets } from "../constructs/networks/address-plan";
+import { farmSubnets, SubnetKey, subnetKeysInUse } from "../constructs/networks/address-plan";
 import { FARM_SUBNET_PATTERN, nodeCapacityProblem, subnetOverlapProblem, subnetRangeProblem } from "../constructs/networks/rules";
 import { CERTIFICATE_PATH_JSON_SCHEMA, certificatePathProblem } from "../constructs/balancer/certificate-path";
 import { HAPROXY_TOO_OLD_PATTERN, HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
@@ -19,6 +19,9 @@ import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
 import { POSTGRES_UNSUPPORTED_PATTERN, postgresVersionProblem } from "../constructs/database/rules";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
+import { ALLOWED_PREFIX_PATTERN, allowedPrefixProblem, balancerBehindPortalProblem } from "../constructs/dmz-proxy/rules";
+import { ENDPOINT_GROUPS } from "../constructs/dmz-proxy/endpoints";
+import { publishedPortClashes } from "./ports";
 
 const intIn = (min: number, max: number, what = "an integer") => {
   const error = `expected ${what} ${min}..${max}`;
@@ -65,6 +68,24 @@ const removed = (message: string) => {
 };
 const dnsLabel = matching(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "a lowercase name of letters, digits and '-' (max 32)");
 const sqlName = matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase SQL identifier (letters, digits, '_'; max 63)");
+
+/** A PEM file's path on the Docker host (its directory is mounted into a container). */
+const certificatePath = (host: string) =>
+  z
+    .string({ error: `expected a path on the Docker host such as /etc/creatio-farm/tls/${host}.pem` })
+    .superRefine((p, ctx) => {
+      const problem = certificatePathProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
+    })
+    .meta(CERTIFICATE_PATH_JSON_SCHEMA);
+
+/** A PostgreSQL login role of the farm: an SQL name that is not one PostgreSQL reserves. */
+const roleName = () =>
+  sqlName
+    .refine((n) => !RESERVED_ROLES.includes(n) && !n.startsWith("pg_"), {
+      error: `expected a role name that is not reserved (${RESERVED_ROLES.join(", ")}, pg_*)`,
+    })
+    .meta({ not: { anyOf: [{ enum: [...RESERVED_ROLES] }, { pattern: "^pg_" }] } });
 
 const hostName = matching(HOST_NAME, "a host name such as crm.example.com");
 const urlPath = matching(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /api/HealthCheck/Ping");
@@ -178,13 +199,7 @@ const balancer = mapping({
     .optional()
     .describe("What one client, and one node, may hold of the balancer."),
   tls: mapping({
-    certificate: z
-      .string({ error: "expected a path on the Docker host such as /etc/creatio-farm/tls/crm.example.com.pem" })
-      .superRefine((p, ctx) => {
-        const problem = certificatePathProblem(p);
-        if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
-      })
-      .meta(CERTIFICATE_PATH_JSON_SCHEMA)
+    certificate: certificatePath("crm.example.com")
       .describe(
         "Path on the Docker host of a PEM file with the certificate chain and its private key. Its directory is mounted read-only into the balancer; the key never enters Terraform state or cdktf.out/.",
       ),
@@ -291,11 +306,7 @@ const database = mapping({
     .meta({ not: { enum: [...RESERVED_DATABASES] } })
     .optional().meta({ default: DEFAULTS.database.name })
     .describe("Database Creatio uses."),
-  user: sqlName
-    .refine((n) => !RESERVED_ROLES.includes(n) && !n.startsWith("pg_"), {
-      error: `expected a role name that is not reserved (${RESERVED_ROLES.join(", ")}, pg_*)`,
-    })
-    .meta({ not: { anyOf: [{ enum: [...RESERVED_ROLES] }, { pattern: "^pg_" }] } })
+  user: roleName()
     .optional().meta({ default: DEFAULTS.database.user })
     .describe("Login role the nodes connect as (not a superuser)."),
   maxConnections: intIn(20, 100000)
@@ -310,9 +321,83 @@ const database = mapping({
 const network = mapping({
   appSubnet: subnet.optional().meta({ default: DEFAULTS.network.appSubnet }).describe("Balancer ↔ nodes network."),
   dataSubnet: subnet.optional().meta({ default: DEFAULTS.network.dataSubnet }).describe("Nodes ↔ Redis/database network (internal)."),
+  dmzSubnet: subnet.optional().meta({ default: DEFAULTS.network.dmzSubnet }).describe("With a portal: DMZ proxy ↔ the balancer's portal-facing listeners."),
+  portalSubnet: subnet.optional().meta({ default: DEFAULTS.network.portalSubnet }).describe("With a portal: balancer ↔ portal nodes (internal)."),
+  portalDataSubnet: subnet
+    .optional().meta({ default: DEFAULTS.network.portalDataSubnet })
+    .describe("With a portal: portal nodes ↔ Redis/database (internal); the internal nodes are not on it."),
 })
   .optional()
   .describe("Docker networks; fixed subnets so every address is known at synth. Environments on one host need distinct subnets.");
+
+const portalProxyLimits = DEFAULTS.dmzProxy.limits;
+const portal = mapping({
+  image: image("nginx:1.27").describe("nginx image (the official one, or built from it) of the DMZ reverse proxy, pinned."),
+  publicHost: hostName.describe("Host name portal users (and the enabled integration endpoints' callers) use; every other Host and SNI is dropped."),
+  certificate: certificatePath("portal.example.com")
+    .describe("Path on the Docker host of a PEM file with the portal's certificate chain and key; its directory is mounted read-only into the proxy."),
+  bindAddress: ipv4
+    .optional().meta({ default: DEFAULTS.dmzProxy.bindAddress })
+    .describe("Public host address the proxy's ports are published on. The balancer must then be published on another (internal) address."),
+  httpPort: port().optional().meta({ default: DEFAULTS.dmzProxy.httpPort }).describe("Host port for HTTP (answers with a redirect to HTTPS)."),
+  httpsPort: port().optional().meta({ default: DEFAULTS.dmzProxy.httpsPort }).describe("Host port for HTTPS."),
+  nodes: z
+    .array(node, { error: "expected a list of nodes" })
+    .min(1, { error: "expected at least one node" })
+    .describe("Portal nodes: the same image as creatio.image, a set of their own (containers <env>-portal-<name>), never serving internal users."),
+  databaseUser: roleName()
+    .optional().meta({ default: DEFAULTS.portal.databaseUser })
+    .describe("The portal nodes' own login role: rows of every table, no DDL; must differ from database.user."),
+  authProviders: z
+    .array(z.enum(["SSPUserPassword", "SSPSsoAuthProvider", "SSPLdapProvider"], { error: "expected SSPUserPassword, SSPSsoAuthProvider or SSPLdapProvider (portal users' providers)" }), {
+      error: "expected a list of sign-in providers",
+    })
+    .min(1, { error: "expected at least one provider" })
+    .refine((l) => new Set(l).size === l.length, { error: "expected each provider once" })
+    .optional().meta({ default: [...DEFAULTS.portal.authProviders] })
+    .describe("The only sign-in providers on portal nodes (<auth providerNames> of Terrasoft.WebHost.dll.config); add the SSP SSO/LDAP ones only when the portal uses them."),
+  extraAllowedPaths: z
+    .array(
+      z
+        .string({ error: "expected a path prefix such as /ssp-custom/" })
+        .superRefine((p, ctx) => {
+          const problem = allowedPrefixProblem(p);
+          if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
+        })
+        .meta({ pattern: ALLOWED_PREFIX_PATTERN }),
+      { error: "expected a list of path prefixes" },
+    )
+    .refine((l) => new Set(l).size === l.length, { error: "expected each path once" })
+    .optional()
+    .describe("Path prefixes (from / to /) portal pages of your build load beyond the built-in list; configuration and source files stay refused."),
+  endpoints: mapping(
+    Object.fromEntries(
+      ENDPOINT_GROUPS.map((g) => [g.key, bool().optional().meta({ default: false }).describe(`${g.description} Off by default.`)]),
+    ) as Record<string, z.ZodOptional<z.ZodBoolean>>,
+  )
+    .optional()
+    .describe("Public integration endpoints, each routed to the internal nodes (the portal nodes never serve them), on the portal's host name."),
+  limits: mapping({
+    requestsPerSecond: intIn(1, 100000).optional().meta({ default: portalProxyLimits.requestsPerSecond }).describe("Requests per second one client address may send (then 429)."),
+    burst: intIn(0, 100000).optional().meta({ default: portalProxyLimits.burst }).describe("Requests above the rate answered at once before 429."),
+    connectionsPerSource: intIn(1, 100000).optional().meta({ default: portalProxyLimits.connectionsPerSource }).describe("Open connections per client address."),
+    bodyMb: intIn(1, 1024).optional().meta({ default: portalProxyLimits.bodyMb }).describe("Largest request body in MB (then 413)."),
+    loginsPerMinute: intIn(1, 10000).optional().meta({ default: portalProxyLimits.loginsPerMinute }).describe("POSTs to the login service per minute and client address."),
+  })
+    .optional()
+    .describe("What one client address may send through the proxy."),
+  hstsMaxAgeSeconds: intIn(0, 63072000)
+    .optional().meta({ default: DEFAULTS.dmzProxy.hstsMaxAgeSeconds })
+    .describe("Strict-Transport-Security max-age of every HTTPS response."),
+  websocketIdleSeconds: intIn(10, 86400)
+    .optional().meta({ default: DEFAULTS.dmzProxy.websocketIdleSeconds })
+    .describe("How long SignalR's WebSocket (/msg) may stay silent."),
+  resources: resources(`${DEFAULTS.dmzProxy.memoryMb} (the proxy)`),
+})
+  .optional()
+  .describe(
+    "The customer portal: an nginx reverse proxy in a DMZ network, the only component published on the public address, in front of portal nodes of their own with their own database role. Without it, nothing of the portal exists.",
+  );
 
 const docker = mapping({
   host: z
@@ -339,6 +424,7 @@ export const farmConfigSchema = mapping(
     balancer: balancer.describe("HAProxy in front of the nodes; the only container that publishes host ports."),
     redis: redis.describe("Redis shared by all nodes (sessions, cache); on the internal data network only."),
     database: database.describe("PostgreSQL shared by all nodes; its data volume is protected from destroy."),
+    portal,
   },
   "an environment file",
 )
@@ -389,22 +475,57 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
     if (problem) ctx.addIssue({ code: "custom", path: ["balancer", "publicHost"], message: problem });
   }
 
-  const [appRaw, dataRaw] = [at(cfg, "network", "appSubnet"), at(cfg, "network", "dataSubnet")];
-  const { appSubnet, dataSubnet } = strOk(appRaw) && strOk(dataRaw) ? farmSubnets({ appSubnet: appRaw, dataSubnet: dataRaw }) : { appSubnet: undefined, dataSubnet: undefined };
-  if (appSubnet !== undefined && dataSubnet !== undefined) {
-    const overlap = subnetOverlapProblem(dataSubnet, "network.appSubnet", appSubnet);
-    if (overlap) ctx.addIssue({ code: "custom", path: ["network", "dataSubnet"], message: overlap });
+  const hasPortal = at(cfg, "portal") !== undefined;
+  const portalNodes = Array.isArray(at(cfg, "portal", "nodes")) ? (at(cfg, "portal", "nodes") as unknown[]) : [];
+  const keys = subnetKeysInUse(hasPortal);
+  const raw = Object.fromEntries(keys.map((k) => [k, at(cfg, "network", k)]));
+  if (keys.every((k) => strOk(raw[k]))) {
+    const subnets = farmSubnets(raw as Partial<Record<SubnetKey, string>>);
+    for (let i = 0; i < keys.length; i++) {
+      for (let j = 0; j < i; j++) {
+        const overlap = subnetOverlapProblem(subnets[keys[i]], `network.${keys[j]}`, subnets[keys[j]]);
+        if (overlap) ctx.addIssue({ code: "custom", path: ["network", keys[i]], message: overlap });
+      }
+    }
+    // Nodes take an address on each network they join, so the smallest of them bounds the node count.
+    for (const key of ["appSubnet", "dataSubnet"] as const) {
+      const capacity = nodeCapacityProblem(`network.${key}`, subnets[key], nodes.length);
+      if (capacity) ctx.addIssue({ code: "custom", path: ["creatio", "nodes"], message: capacity });
+    }
+    if (hasPortal) {
+      for (const key of ["portalSubnet", "portalDataSubnet"] as const) {
+        const capacity = nodeCapacityProblem(`network.${key}`, subnets[key], portalNodes.length);
+        if (capacity) ctx.addIssue({ code: "custom", path: ["portal", "nodes"], message: capacity });
+      }
+    }
   }
-  // Nodes take an address on both networks, so the smaller subnet bounds the node count.
-  for (const [key, subnet] of [["network.appSubnet", appSubnet], ["network.dataSubnet", dataSubnet]] as const) {
-    const capacity = typeof subnet === "string" ? nodeCapacityProblem(key, subnet, nodes.length) : undefined;
-    if (capacity) ctx.addIssue({ code: "custom", path: ["creatio", "nodes"], message: capacity });
+
+  if (hasPortal) {
+    for (const d of duplicateNodeNames(portalNodes.map((n) => at(n, "name")), (i) => `portal.nodes[${i}].name`)) {
+      ctx.addIssue({ code: "custom", path: ["portal", "nodes", d.index, "name"], message: d.message });
+    }
+    const balancerAddress = at(cfg, "balancer", "bindAddress") ?? DEFAULTS.balancer.bindAddress;
+    const portalAddress = at(cfg, "portal", "bindAddress") ?? DEFAULTS.dmzProxy.bindAddress;
+    if (typeof balancerAddress === "string" && typeof portalAddress === "string") {
+      const problem = balancerBehindPortalProblem(balancerAddress, portalAddress);
+      if (problem) ctx.addIssue({ code: "custom", path: ["balancer", "bindAddress"], message: problem });
+    }
+    const databaseUser = at(cfg, "database", "user") ?? DEFAULTS.database.user;
+    if (at(cfg, "portal", "databaseUser") === databaseUser) {
+      ctx.addIssue({ code: "custom", path: ["portal", "databaseUser"], message: `expected a role other than database.user (${String(databaseUser)}): the portal nodes need their own` });
+    }
+    const [httpPort, httpsPort] = [at(cfg, "portal", "httpPort"), at(cfg, "portal", "httpsPort")];
+    if (httpPort !== undefined && httpPort === httpsPort) {
+      ctx.addIssue({ code: "custom", path: ["portal", "httpsPort"], message: `expected a port other than portal.httpPort (${String(httpPort)})` });
+    }
   }
+  for (const clash of publishedPortClashes(cfg)) ctx.addIssue({ code: "custom", path: [...clash.at], message: clash.message });
 
   const maxConnections = at(cfg, "database", "maxConnections");
   const nodePoolSize = at(cfg, "database", "nodePoolSize");
+  const allNodes = nodes.length + portalNodes.length;
   if (intOk(maxConnections) && intOk(nodePoolSize) && nodes.length > 0) {
-    const budget = connectionBudgetProblem({ maxConnections, nodePoolSize }, nodes.length * POSTGRES.poolsPerNode);
+    const budget = connectionBudgetProblem({ maxConnections, nodePoolSize }, allNodes * POSTGRES.poolsPerNode);
     if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
   }
 }

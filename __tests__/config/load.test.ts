@@ -77,7 +77,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an unknown top-level section", () => {
     expect(errorsOf(`${VALID}rabbitmq: { image: rabbitmq:3 }\n`)).toEqual([
-      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: docker, network, creatio, balancer, redis, database",
+      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: docker, network, creatio, balancer, redis, database, portal",
     ]);
   });
 
@@ -321,7 +321,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an empty file", () => {
     expect(errorsOf("")).toEqual([
-      "config/dev.yaml:1 (root): expected an environment file with keys docker, network, creatio, balancer, redis, database, got nothing",
+      "config/dev.yaml:1 (root): expected an environment file with keys docker, network, creatio, balancer, redis, database, portal, got nothing",
     ]);
   });
 
@@ -329,5 +329,68 @@ describe("config: rejected, one line per problem with file, line and key path", 
     expect(errorsOf(VALID, "config/Dev_1.yaml")).toEqual([
       `config/Dev_1.yaml:1 (file name): expected a lowercase environment name of letters, digits and '-' (max 20), got "Dev_1"`,
     ]);
+  });
+});
+
+describe("config: a portal", () => {
+  /** VALID with the balancer on an internal address (line 9) and a portal appended (lines 17…). */
+  const PORTAL = (extra = "", balancerLine = "  bindAddress: 10.0.0.5") =>
+    withLine(9, balancerLine) +
+    `portal:
+  image: nginx:1.27
+  publicHost: portal.example.com
+  certificate: /etc/creatio-farm/tls/portal.pem
+  bindAddress: 198.51.100.7
+  nodes: [{ name: p1 }]
+${extra}`;
+
+  test("GIVEN a portal with its own address THEN it is accepted", () => {
+    const result = loadEnvironment("config/dev.yaml", PORTAL());
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(result.environment.config.portal?.nodes).toEqual([{ name: "p1" }]);
+  });
+
+  test.each([
+    [
+      "the balancer left on 0.0.0.0",
+      PORTAL("", "  httpPort: 80"),
+      [
+        "config/dev.yaml:7 balancer.bindAddress: expected the host address of the internal network: with a portal, 0.0.0.0 publishes the internal site on the address the portal is published on too, got nothing",
+        "config/dev.yaml:14 portal.httpPort: host port 198.51.100.7:80 is also published by balancer.httpPort (0.0.0.0:80); give one of them another port or address",
+      ],
+    ],
+    [
+      "the balancer on the portal's address",
+      PORTAL("", "  bindAddress: 198.51.100.7"),
+      [
+        "config/dev.yaml:9 balancer.bindAddress: expected another host address than the portal's (198.51.100.7): the portal's proxy is the only component published there, got \"198.51.100.7\"",
+        "config/dev.yaml:14 portal.httpPort: host port 198.51.100.7:80 is also published by balancer.httpPort (198.51.100.7:80); give one of them another port or address",
+      ],
+    ],
+    [
+      "the portal's role the same as the nodes'",
+      PORTAL("  databaseUser: creatio\n"),
+      ["config/dev.yaml:20 portal.databaseUser: expected a role other than database.user (creatio): the portal nodes need their own, got \"creatio\""],
+    ],
+    [
+      "a provider that is not a portal users' one",
+      PORTAL("  authProviders: [InternalUserPassword]\n"),
+      ['config/dev.yaml:20 portal.authProviders[0]: expected SSPUserPassword, SSPSsoAuthProvider or SSPLdapProvider (portal users\' providers), got "InternalUserPassword"'],
+    ],
+    [
+      "an extra path that would open everything, and one that is built in",
+      PORTAL("  extraAllowedPaths: [/, /Login/]\n"),
+      [
+        'config/dev.yaml:20 portal.extraAllowedPaths[0]: expected a narrower prefix than /: it would allow every path (the proxy denies by default), got "/"',
+        'config/dev.yaml:20 portal.extraAllowedPaths[1]: expected a prefix that is not built in (/Login/ is allowed already), got "/Login/"',
+      ],
+    ],
+    [
+      "a DMZ subnet on the app network",
+      PORTAL().replace("balancer:", "network: { dmzSubnet: 172.30.10.0/24 }\nbalancer:"),
+      ["config/dev.yaml:7 network.dmzSubnet: 172.30.10.0/24 overlaps network.appSubnet 172.30.10.0/24"],
+    ],
+  ])("GIVEN %s THEN it is refused at the key to change", (_, text, expected) => {
+    expect(errorsOf(text)).toEqual(expected);
   });
 });

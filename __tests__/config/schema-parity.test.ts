@@ -83,7 +83,20 @@ const CORPUS: Array<[string, string, boolean]> = [
   ["tls redirect without publicHost", variant("haproxy:3.0 }", "haproxy:3.0, tls: { certificate: /etc/creatio-farm/tls/crm.pem } }"), false],
   ["more nodes than the subnet holds", `network: { appSubnet: 10.1.0.0/28 }\n${BASE.replace("[{ name: node-1 }, { name: node-2 }]", `[${Array.from({ length: 5 }, (_, i) => `{ name: n${i} }`).join(", ")}]`)}`, false],
   ["database connections too few for the nodes", variant("postgres:16 }", "postgres:16, maxConnections: 20, nodePoolSize: 50 }"), false],
+  ["a portal beside a balancer on its own address", withPortal("", "10.0.0.5"), true],
+  ["a portal extra path without a trailing /", withPortal("extraAllowedPaths: [/custom]", "10.0.0.5"), false],
+  ["a portal extra path of / alone", withPortal("extraAllowedPaths: [/]", "10.0.0.5"), false],
+  ["a portal provider that is not a portal users' one", withPortal("authProviders: [InternalUserPassword]", "10.0.0.5"), false],
+  ["a portal role named like a reserved one", withPortal("databaseUser: pg_portal", "10.0.0.5"), false],
+  ["a portal beside a balancer on 0.0.0.0", withPortal("", "0.0.0.0"), false],
+  ["a portal extra path that is built in", withPortal("extraAllowedPaths: [/Login/]", "10.0.0.5"), false],
 ];
+
+/** The base file with a portal (published on 198.51.100.7) and the balancer on `balancerAddress`. */
+function withPortal(extra: string, balancerAddress: string): string {
+  const portal = `portal: { image: nginx:1.27, publicHost: portal.example.com, certificate: /etc/creatio-farm/tls/portal.pem, bindAddress: 198.51.100.7, nodes: [{ name: p1 }]${extra ? `, ${extra}` : ""} }\n`;
+  return variant("haproxy:3.0 }", `haproxy:3.0, bindAddress: ${balancerAddress} }`) + portal;
+}
 
 /**
  * Rules between keys, which JSON Schema cannot express: the schema's description of the file names each of them
@@ -97,6 +110,8 @@ const BETWEEN_KEYS: Record<string, string> = {
   "more nodes than the subnet holds": "nodes fit the subnets",
   "database connections too few for the nodes": "maxConnections covers the nodes' pools",
   "stats uri equal to the metrics path": "metricsPath other than stats.uri",
+  "a portal beside a balancer on 0.0.0.0": "balancer.bindAddress neither 0.0.0.0 nor portal.bindAddress",
+  "a portal extra path that is built in": "extraAllowedPaths not built in",
 };
 
 test.each(CORPUS)("%s: schema and synth agree", (name, text, synthValid) => {

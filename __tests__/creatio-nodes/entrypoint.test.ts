@@ -135,6 +135,27 @@ describe.each(SHELLS)("entrypoint.sh under $name", (shell) => {
     });
   });
 
+  describe("GIVEN a portal node's environment (CREATIO_AUTH_PROVIDERS, CREATIO_SAU_PASSWORD_FILE)", () => {
+    it("WHEN it starts THEN only the portal provider signs users in and the SAU password is the generated one", () => {
+      const dirs = stage();
+      const sau = path.join(dirs.farm, "user-management-sau-password");
+      fs.writeFileSync(sau, "Gen3ratedSauPassw0rd");
+      const r = entrypoint(dirs, "1", CMD, { CREATIO_AUTH_PROVIDERS: "SSPUserPassword", CREATIO_SAU_PASSWORD_FILE: sau });
+      expect(r.stderr.toString()).not.toMatch(/refusing/);
+      expect(r.status).toBe(0);
+      const config = fs.readFileSync(path.join(dirs.app, "Terrasoft.WebHost.dll.config"), "utf8");
+      expect(config).toContain(`<auth providerNames="SSPUserPassword" autoLoginProviderNames="" `);
+      expect(config).toContain(`<add key="UserManagementSauPassword" value="Gen3ratedSauPassw0rd" />`);
+    });
+
+    it("WHEN the providers name one the file does not define THEN the node does not start", () => {
+      const r = entrypoint(stage(), "1", CMD, { CREATIO_AUTH_PROVIDERS: "SSPLdapProvider" });
+      expect(r.status).not.toBe(0);
+      expect(r.stdout.toString()).toBe("");
+      expect(r.stderr.toString()).toMatch(/auth provider SSPLdapProvider is not defined/);
+    });
+  });
+
   describe("GIVEN a Terrasoft.WebHost.dll.config without <quartzConfig>", () => {
     it("WHEN it runs THEN it fails closed: non-zero, command not run, file untouched, no temp file left", () => {
       const dirs = stage({ config: FIXTURE_CONFIG.replace(/ {2}<quartzConfig [\s\S]*<\/quartzConfig>\n/, "") });

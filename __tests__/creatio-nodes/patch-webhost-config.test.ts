@@ -21,6 +21,7 @@ import {
   add6,
   EXPECTED_REMOVED,
   EXPECTED_ADDED,
+  writeTmp,
 } from "./support/patch-step";
 
 const COMMENTED_CLUSTER_KEY = `      <!--<add key="quartz.jobStore.clustered" value="false" />-->\n`;
@@ -314,3 +315,79 @@ function effectiveQuartz(xml: string): Record<string, string>[] {
 function effectiveAppSettings(xml: string): Record<string, string> {
   return applyInOrder(/<appSettings>([\s\S]*?)<\/appSettings>/.exec(xml)![1]);
 }
+
+describe.each(AWKS)("a portal node's restrictions with $name", (awk) => {
+  const SAU = "Q7rT9wX2mK4pL8vN3bY6cZ1aH5sJ0dF2";
+  const sauFile = () => writeTmp("sau-password", `${SAU}\n`);
+  beforeAll(() => requireAwk(awk));
+
+  it("GIVEN auth_providers=SSPUserPassword WHEN patched THEN <auth> names only it, autologin is empty, everything else is untouched, and a second run changes nothing", () => {
+    const out = patchConfig(awk, FIXTURE_CONFIG, "1", ["-v", "auth_providers=SSPUserPassword"]);
+    expect(out.stderr.toString()).toBe("");
+    const [names, autologin, providers] = xpath(out.stdout, [
+      "/configuration/terrasoft/auth/@providerNames",
+      "/configuration/terrasoft/auth/@autoLoginProviderNames",
+      "count(/configuration/terrasoft/auth/providers/provider)",
+    ]);
+    expect([names, autologin, providers]).toEqual(["SSPUserPassword", "", "3"]);
+    const again = patchConfig(awk, out.stdout, "1", ["-v", "auth_providers=SSPUserPassword"]);
+    expect(again.stdout.equals(out.stdout)).toBe(true);
+  });
+
+  it("GIVEN an <auth> without the attributes (or with autologin providers) THEN they are added (or emptied)", () => {
+    const bare = FIXTURE_CONFIG.replace(`<auth providerNames="InternalUserPassword,SSPUserPassword" autoLoginProviderNames="" `, `<auth autoLoginProviderNames='InternalUserPassword' `);
+    expect(bare).not.toBe(FIXTURE_CONFIG);
+    const out = patchConfig(awk, bare, "1", ["-v", "auth_providers=SSPUserPassword"]);
+    expect(out.stderr.toString()).toBe("");
+    expect(xpath(out.stdout, ["/configuration/terrasoft/auth/@providerNames", "/configuration/terrasoft/auth/@autoLoginProviderNames"])).toEqual(["SSPUserPassword", ""]);
+  });
+
+  it("GIVEN no auth_providers THEN <auth> is untouched (internal nodes keep every provider)", () => {
+    const out = patchConfig(awk, FIXTURE_CONFIG, "1");
+    expect(xpath(out.stdout, ["/configuration/terrasoft/auth/@providerNames"])).toEqual(["InternalUserPassword,SSPUserPassword"]);
+  });
+
+  it.each([
+    ["a provider the file does not define", FIXTURE_CONFIG, "SSPUserPassword,SSPLdapProvider", /auth provider SSPLdapProvider is not defined in <auth><providers>/],
+    ["no <auth> at all", FIXTURE_CONFIG.replace(/ {4}<auth [\s\S]*?<\/auth>\n/, ""), "SSPUserPassword", /no <auth> element in <terrasoft>/],
+    [
+      "an <auth> only inside a comment",
+      FIXTURE_CONFIG.replace(/( {4}<auth [\s\S]*?<\/auth>\n)/, (block) => `<!--${block.replace(/<!--.*?-->/g, "")}-->`),
+      "SSPUserPassword",
+      /no <auth> element in <terrasoft>/,
+    ],
+    ["a malformed list", FIXTURE_CONFIG, "SSPUserPassword,,x", /auth_providers must be provider names/],
+  ])("GIVEN %s THEN it fails closed: exit 2, nothing on stdout", (_, content, providers, message) => {
+    const out = patchConfig(awk, content, "1", ["-v", `auth_providers=${providers}`]);
+    expect(out.status).toBe(2);
+    expect(out.stdout.length).toBe(0);
+    expect(out.stderr.toString()).toMatch(message);
+  });
+
+  it("GIVEN sau_password_file WHEN the key is missing THEN it is inserted in <appSettings>; WHEN present THEN only its value changes; a second run changes nothing", () => {
+    const out = patchConfig(awk, FIXTURE_CONFIG, "1", ["-v", `sau_password_file=${sauFile()}`]);
+    expect(out.stderr.toString()).toBe("");
+    expect(xpath(out.stdout, ["/configuration/appSettings/add[@key='UserManagementSauPassword']/@value", "count(/configuration/appSettings/add[@key='UserManagementSauPassword'])"])).toEqual([SAU, "1"]);
+    const shipped = FIXTURE_CONFIG.replace(`    <add key="TenantId" value="1" />\n`, `    <add key="TenantId" value="1" />\n    <add key="UserManagementSauPassword" value="Cm6GUdgaZEmvuwaH" />\n`);
+    const rotated = patchConfig(awk, shipped, "1", ["-v", `sau_password_file=${sauFile()}`]);
+    // against the same file patched without it: that line is the only difference
+    expect(lineDiff(patchConfig(awk, shipped, "1").stdout.toString("utf8"), rotated.stdout.toString("utf8"))).toEqual({
+      removed: [`    <add key="UserManagementSauPassword" value="Cm6GUdgaZEmvuwaH" />`],
+      added: [`    <add key="UserManagementSauPassword" value="${SAU}" />`],
+    });
+    expect(patchConfig(awk, rotated.stdout, "1", ["-v", `sau_password_file=${sauFile()}`]).stdout.equals(rotated.stdout)).toBe(true);
+  });
+
+  it.each([
+    ["missing", "/nonexistent/sau", /cannot read the UserManagementSauPassword from \/nonexistent\/sau/],
+    ["empty", "", /cannot read the UserManagementSauPassword|must be letters and digits only/],
+    ["not alphanumeric", `a"b<c`, /must be letters and digits only/],
+  ])("GIVEN a sau_password_file that is %s THEN it fails closed without echoing the content", (label, content, message) => {
+    const file = label === "missing" ? content : writeTmp("sau-bad", content);
+    const out = patchConfig(awk, FIXTURE_CONFIG, "1", ["-v", `sau_password_file=${file}`]);
+    expect(out.status).toBe(2);
+    expect(out.stdout.length).toBe(0);
+    expect(out.stderr.toString()).toMatch(message);
+    if (label !== "missing" && content) expect(out.stderr.toString()).not.toContain(content.slice(0, 3));
+  });
+});

@@ -10,7 +10,7 @@ import {
   BootstrapModel,
   DEFAULT_BOOTSTRAP_SQL_PATH,
   renderBootstrapSql,
-  renderInitScript,
+  renderBootstrapScript,
 } from "../../constructs/database/render-bootstrap";
 
 const MODEL: BootstrapModel = { databaseName: "creatio_db", appUser: "creatio_app" };
@@ -20,7 +20,7 @@ const NASTY_PASSWORD = `it's \\ "q" $HOME \`id\` x\ny`;
 describe("renderBootstrapSql", () => {
   test("GIVEN the same model WHEN rendered twice THEN the output is byte-identical", () => {
     expect(renderBootstrapSql({ ...MODEL })).toBe(renderBootstrapSql({ ...MODEL }));
-    expect(renderInitScript({ ...MODEL })).toBe(renderInitScript({ ...MODEL }));
+    expect(renderBootstrapScript({ ...MODEL })).toBe(renderBootstrapScript({ ...MODEL }));
   });
 
   test("GIVEN a model WHEN rendered THEN identifiers are set once as psql variables and only used through psql quoting", () => {
@@ -59,7 +59,7 @@ describe("renderBootstrapSql", () => {
     process.env.CREATIO_DB_PASSWORD = "Sup3r-Secret-Value";
     try {
       expect(renderBootstrapSql(MODEL)).not.toContain("Sup3r-Secret-Value");
-      expect(renderInitScript(MODEL)).not.toContain("Sup3r-Secret-Value");
+      expect(renderBootstrapScript(MODEL)).not.toContain("Sup3r-Secret-Value");
     } finally {
       if (saved === undefined) delete process.env.CREATIO_DB_PASSWORD;
       else process.env.CREATIO_DB_PASSWORD = saved;
@@ -80,7 +80,7 @@ describe("renderBootstrapSql", () => {
     ["maintenance database", { databaseName: "postgres", appUser: "app" }],
   ])("GIVEN an invalid model (%s) WHEN rendered THEN it throws", (_label, model) => {
     expect(() => renderBootstrapSql(model)).toThrow(/^creatio-farm: /);
-    expect(() => renderInitScript(model)).toThrow(/^creatio-farm: /);
+    expect(() => renderBootstrapScript(model)).toThrow(/^creatio-farm: /);
   });
 
   test("GIVEN a 63-char name with underscores and digits THEN it is accepted", () => {
@@ -90,7 +90,7 @@ describe("renderBootstrapSql", () => {
   });
 });
 
-describe("renderInitScript", () => {
+describe("renderBootstrapScript (the bootstrap job)", () => {
   let dir: string;
   let fakeBin: string;
   let argvLog: string;
@@ -106,6 +106,8 @@ describe("renderInitScript", () => {
       `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done > "$FAKE_PSQL_LOG"\nexit "\${FAKE_PSQL_EXIT:-0}"\n`,
       { mode: 0o755 },
     );
+    // Fake pg_isready: the server is up unless $FAKE_NOT_READY is set.
+    fs.writeFileSync(path.join(fakeBin, "pg_isready"), `#!/bin/sh\n[ -z "\${FAKE_NOT_READY:-}" ]\n`, { mode: 0o755 });
   });
 
   afterAll(() => {
@@ -114,7 +116,7 @@ describe("renderInitScript", () => {
 
   function runScript(script: string, env: Record<string, string>) {
     fs.rmSync(argvLog, { force: true });
-    const file = path.join(dir, "10-creatio-bootstrap.sh");
+    const file = path.join(dir, "bootstrap.sh");
     fs.writeFileSync(file, script, { mode: 0o755 });
     const r = spawnSync(file, [], {
       encoding: "utf8",
@@ -125,7 +127,7 @@ describe("renderInitScript", () => {
   }
 
   test("GIVEN the rendered script THEN it is a POSIX sh script that passes `sh -n` and uses set -eu", () => {
-    const script = renderInitScript(MODEL);
+    const script = renderBootstrapScript(MODEL);
     expect(script.startsWith("#!/bin/sh\n")).toBe(true);
     expect(script).toMatch(/^set -eu$/m);
     const file = path.join(dir, "syntax.sh");
@@ -137,15 +139,15 @@ describe("renderInitScript", () => {
 
   test("GIVEN no sqlPath THEN the script runs the default /opt/creatio-farm/bootstrap.sql; GIVEN one THEN it uses it", () => {
     expect(DEFAULT_BOOTSTRAP_SQL_PATH).toBe("/opt/creatio-farm/bootstrap.sql");
-    expect(renderInitScript(MODEL)).toContain(`-f '/opt/creatio-farm/bootstrap.sql'`);
-    expect(renderInitScript({ ...MODEL, sqlPath: "/srv/x/boot.sql" })).toContain(`-f '/srv/x/boot.sql'`);
+    expect(renderBootstrapScript(MODEL)).toContain(`-f '/opt/creatio-farm/bootstrap.sql'`);
+    expect(renderBootstrapScript({ ...MODEL, sqlPath: "/srv/x/boot.sql" })).toContain(`-f '/srv/x/boot.sql'`);
     for (const bad of ["relative.sql", "/a/'b.sql", "/a/../b.sql", "/a b.sql", "/dir/", "/a/$(id).sql"]) {
-      expect(() => renderInitScript({ ...MODEL, sqlPath: bad })).toThrow(/^creatio-farm: sqlPath/);
+      expect(() => renderBootstrapScript({ ...MODEL, sqlPath: bad })).toThrow(/^creatio-farm: sqlPath/);
     }
   });
 
   test("GIVEN a password with shell/SQL metacharacters WHEN the script runs THEN psql gets ON_ERROR_STOP=1, the superuser, the -v variable verbatim and the SQL file", () => {
-    const r = runScript(renderInitScript({ ...MODEL, sqlPath: "/opt/x/b.sql" }), {
+    const r = runScript(renderBootstrapScript({ ...MODEL, sqlPath: "/opt/x/b.sql" }), {
       POSTGRES_USER: "postgres",
       CREATIO_DB_PASSWORD: NASTY_PASSWORD,
     });
@@ -164,7 +166,7 @@ describe("renderInitScript", () => {
   });
 
   test("GIVEN psql fails WHEN the script runs THEN the script fails too (set -e)", () => {
-    const r = runScript(renderInitScript(MODEL), {
+    const r = runScript(renderBootstrapScript(MODEL), {
       POSTGRES_USER: "postgres",
       CREATIO_DB_PASSWORD: "pw",
       FAKE_PSQL_EXIT: "3",
@@ -178,7 +180,7 @@ describe("renderInitScript", () => {
     ["empty", { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "" }],
     ["unset", { POSTGRES_USER: "postgres" }],
   ])("GIVEN CREATIO_DB_PASSWORD %s WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", (_label, env) => {
-    const r = runScript(renderInitScript(MODEL), env);
+    const r = runScript(renderBootstrapScript(MODEL), env);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^creatio-farm: CREATIO_DB_PASSWORD/);
     expect(r.argv).toBeUndefined();
@@ -187,23 +189,80 @@ describe("renderInitScript", () => {
   test("GIVEN CREATIO_DB_PASSWORD_FILE WHEN the script runs THEN psql gets the file's password verbatim", () => {
     const file = path.join(dir, "app-password");
     fs.writeFileSync(file, NASTY_PASSWORD, { mode: 0o400 });
-    const r = runScript(renderInitScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: file });
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: file });
     expect(r.stderr).toBe("");
     expect(r.argv).toContain(`app_password=${NASTY_PASSWORD}`);
     fs.rmSync(file, { force: true });
   });
 
   test("GIVEN CREATIO_DB_PASSWORD_FILE names no readable file WHEN the script runs THEN it exits non-zero and never calls psql", () => {
-    const r = runScript(renderInitScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: path.join(dir, "missing") });
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: path.join(dir, "missing") });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^creatio-farm: CREATIO_DB_PASSWORD_FILE \(.*missing\) is not readable by /);
     expect(r.argv).toBeUndefined();
   });
 
+  test("GIVEN a server that never accepts connections WHEN the script runs THEN it gives up after waitSeconds, says so, and never calls psql", () => {
+    const r = runScript(renderBootstrapScript({ ...MODEL, waitSeconds: 2 }), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw", FAKE_NOT_READY: "1", PGHOST: "/run/pg" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("creatio-farm: PostgreSQL did not accept connections on /run/pg within 2 s");
+    expect(r.argv).toBeUndefined();
+  });
+
+  test("GIVEN a data role WHEN the script runs THEN psql gets its password from its file, verbatim", () => {
+    const file = path.join(dir, "role-password");
+    fs.writeFileSync(file, NASTY_PASSWORD, { mode: 0o400 });
+    const script = renderBootstrapScript({ ...MODEL, dataRoles: [{ name: "creatio_portal", passwordFile: file }] });
+    const r = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
+    expect(r.stderr).toBe("");
+    expect(r.argv).toContain(`data_role_0_password=${NASTY_PASSWORD.replace(/\n+$/, "")}`);
+    expect(r.stdout).not.toContain(NASTY_PASSWORD);
+    fs.rmSync(file, { force: true });
+    const missing = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(`role creatio_portal's password) is not readable`);
+    expect(missing.argv).toBeUndefined();
+  });
+
   test("GIVEN POSTGRES_USER unset WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", () => {
-    const r = runScript(renderInitScript(MODEL), { CREATIO_DB_PASSWORD: "pw" });
+    const r = runScript(renderBootstrapScript(MODEL), { CREATIO_DB_PASSWORD: "pw" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^creatio-farm: POSTGRES_USER/);
     expect(r.argv).toBeUndefined();
+  });
+});
+
+describe("data roles (a portal's nodes)", () => {
+  const WITH_PORTAL: BootstrapModel = { ...MODEL, dataRoles: [{ name: "creatio_portal", passwordFile: "/opt/creatio-farm/role-password-creatio_portal" }] };
+
+  test("GIVEN a data role WHEN the SQL is rendered THEN it gets rows only: no CREATE on the schema, no ownership, default privileges for the app role's new objects", () => {
+    const sql = renderBootstrapSql(WITH_PORTAL);
+    expect(sql).toContain(`\\set data_role 'creatio_portal'`);
+    expect(sql).toMatch(/PASSWORD :'data_role_0_password';/);
+    expect(sql).toMatch(/REVOKE CREATE ON SCHEMA public FROM :"data_role";/);
+    expect(sql).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"data_role";/);
+    expect(sql).toMatch(/ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"data_role";/);
+    expect(sql).not.toMatch(/GRANT[^;]*CREATE[^;]*TO :"data_role"/);
+    expect(sql).not.toMatch(/OWNER TO :"data_role"/);
+    // an unset or empty password stops the script before any change
+    expect(sql).toMatch(/\\if :\{\?data_role_0_password\}/);
+    expect(sql).toContain("creatio-farm: data_role_0_password is empty");
+  });
+
+  test("GIVEN no data role THEN nothing of them is rendered", () => {
+    const sql = renderBootstrapSql(MODEL);
+    expect(sql).not.toContain(":'data_role_");
+    expect(sql).not.toContain(":\"data_role\"");
+  });
+
+  test.each([
+    ["the app role's name", [{ name: "creatio_app", passwordFile: "/x/p" }], /named twice/],
+    ["a reserved name", [{ name: "pg_portal", passwordFile: "/x/p" }], /dataRoles\[0\]\.name .* is reserved/],
+    ["a quote in the name", [{ name: "p'x", passwordFile: "/x/p" }], /dataRoles\[0\]\.name must match/],
+    ["a relative password file", [{ name: "portal", passwordFile: "p" }], /dataRoles\[0\]\.passwordFile/],
+    ["a password file with a quote", [{ name: "portal", passwordFile: "/x/'p" }], /dataRoles\[0\]\.passwordFile/],
+  ])("GIVEN a data role with %s THEN rendering throws", (_, dataRoles, message) => {
+    expect(() => renderBootstrapSql({ ...MODEL, dataRoles })).toThrow(message);
+    expect(() => renderBootstrapScript({ ...MODEL, dataRoles })).toThrow(message);
   });
 });

@@ -88,6 +88,6 @@ describe("DmzProxy", () => {
   test("an extra allowed path must be a plain prefix", () => {
     const { p } = proxy({ extraAllowedPrefixes: ["/Custom"] });
     p.forwardPortalTo({ address: "172.30.12.2", port: 8081 });
-    expect(() => p.container.renderedFiles()).toThrow('an allowed path is a prefix from / to / of letters, digits and ._~-, got "/Custom"');
+    expect(() => p.container.renderedFiles()).toThrow('extra allowed path "/Custom": expected a path prefix from / to / of letters, digits and ._~-');
   });
 });

@@ -23,7 +23,8 @@ test("the nodes' database role is a plain login role: no superuser, no role or d
   expect(await psql(`SELECT rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = '${dbUser}'`, "postgres")).toBe("f|f|f|t");
   // and it is the role the nodes really connect as
   await login(d.httpPort);
-  expect(await psql(`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = '${dbName}' AND backend_type = 'client backend' AND usename <> 'postgres'`)).toBe(dbUser);
+  const dataSubnet = d.config.network.dataSubnet as string;
+  expect(await psql(`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = '${dbName}' AND backend_type = 'client backend' AND client_addr << '${dataSubnet}'`)).toBe(dbUser);
 });
 
 test("while the database is stopped every node leaves rotation (its health check fails), and all return", async () => {
@@ -54,6 +55,16 @@ test("data survives removing and recreating the PostgreSQL container on its volu
   expect(Number(await psql("SELECT count(*) FROM stand_in_login"))).toBe(before + 1);
 });
 
+/** A file's mode (octal) and owner uid in a container, running or not, from the tar header `docker cp` reads. */
+async function modeAndOwner(container: ReturnType<typeof docker.getContainer>, file: string): Promise<string> {
+  const stream = await container.getArchive({ path: file });
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  const header = Buffer.concat(chunks).subarray(0, 512);
+  const field = (at: number, len: number) => parseInt(header.subarray(at, at + len).toString("ascii").replace(/\0.*$/s, "").trim(), 8);
+  return `${(field(100, 8) & 0o777).toString(8)} ${field(108, 8)}`;
+}
+
 /** Runs `js` with Node.js inside a node container, where the stand-in's pg and ioredis modules are; its stdout. */
 async function fromNode(js: string): Promise<string> {
   const r = await exec(docker, d.containers.nodes[0], ["node", "-e", `process.chdir("/opt/stand-in"); module.paths.unshift("/opt/stand-in/node_modules"); ${js}`]);
@@ -79,10 +90,13 @@ test("the PostgreSQL superuser cannot log in over TCP from a node, even with its
   const env = (await docker.getContainer(d.containers.postgres).inspect()).Config.Env;
   expect(env.filter((e) => e.startsWith("POSTGRES_PASSWORD"))).toEqual(["POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password"]);
   expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/superuser-password"])).stdout.trim()).toBe("600 root");
-  // the app role's password too: uploaded for root alone, copied at start for the postgres user alone
-  expect(env.filter((e) => e.startsWith("CREATIO_DB_PASSWORD"))).toEqual(["CREATIO_DB_PASSWORD_FILE=/run/creatio-farm-app-password"]);
-  expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/opt/creatio-farm/app-password"])).stdout.trim()).toBe("600 root");
-  expect((await exec(docker, d.containers.postgres, ["stat", "-c", "%a %U", "/run/creatio-farm-app-password"])).stdout.trim()).toBe("400 postgres");
+  // the roles' passwords are not in the server's container at all: the bootstrap job has them, as files for root alone
+  expect(env.some((e) => e.startsWith("CREATIO_DB_PASSWORD"))).toBe(false);
+  const job = docker.getContainer(`${d.containers.postgres}-bootstrap`);
+  expect((await job.inspect()).Config.Env.filter((e) => e.startsWith("CREATIO_DB_PASSWORD"))).toEqual(["CREATIO_DB_PASSWORD_FILE=/opt/creatio-farm/app-password"]);
+  for (const file of ["app-password", "role-password-creatio_portal"]) {
+    expect([file, await modeAndOwner(job, `/opt/creatio-farm/${file}`)]).toEqual([file, "600 0"]);
+  }
 });
 
 /** Node.js code that connects to Redis as the stand-in does, from the node's ConnectionStrings.config (TLS mode). */

@@ -13,9 +13,12 @@ const d = loadDeployment();
 
 test("every container runs and reports healthy: its own health check, the balancer's and the nodes' included", async () => {
   // the balancer's and the nodes' first check runs 10 s after start (interval)
-  const all = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes];
-  await waitFor(async () => Object.values(await containerStates(docker, d)).every((s) => s === "healthy"), 30_000, "every container healthy");
-  expect(await containerStates(docker, d)).toEqual(Object.fromEntries(all.map((n) => [n, "healthy"])));
+  const all = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes, ...d.portal.nodes];
+  // nginx has no health check of its own (the official image has none): running is what it reports
+  const expected = { ...Object.fromEntries(all.map((n) => [n, "healthy"])), [d.portal.proxy]: "running" };
+  const same = (a: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(expected).sort());
+  await waitFor(async () => same(await containerStates(docker, d)), 30_000, "every container healthy");
+  expect(await containerStates(docker, d)).toEqual(expected);
 });
 
 /** The effective capability set of a container's first process, by name (from /proc/1/status). */
@@ -42,7 +45,9 @@ test("every container: every capability dropped but what its entrypoint needs, n
     [d.containers.redis]: { caps: ["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"], running: [] },
     [d.containers.postgres]: { caps: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"], running: [] },
     // the node image runs as root (the stand-in's, like Creatio's own example), without NET_RAW and the rest
-    ...Object.fromEntries(d.containers.nodes.map((n) => [n, { caps: ["CHOWN", "DAC_OVERRIDE", "FOWNER"], running: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] }])),
+    ...Object.fromEntries([...d.containers.nodes, ...d.portal.nodes].map((n) => [n, { caps: ["CHOWN", "DAC_OVERRIDE", "FOWNER"], running: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] }])),
+    // nginx's master starts as root, creates its temp directories for the workers and drops them to nobody
+    [d.portal.proxy]: { caps: ["CHOWN", "SETGID", "SETUID"], running: ["CHOWN", "SETGID", "SETUID"] },
   };
   for (const [name, { caps, running }] of Object.entries(expected)) {
     const host = (await docker.getContainer(name).inspect()).HostConfig;
@@ -54,9 +59,13 @@ test("every container: every capability dropped but what its entrypoint needs, n
   }
 });
 
-test("the balancer reports every node UP, in the weighted backend and in the SignalR backend", async () => {
+test("the balancer reports every node UP, in the weighted backend and in the SignalR backend, the portal's in theirs", async () => {
   const names = d.config.creatio.nodes.map((n: { name: string }) => n.name);
-  const expected = Object.fromEntries(names.flatMap((n: string) => [[`be_creatio/${n}`, "UP"], [`be_creatio_msg/${n}`, "UP"]]));
+  const portal = d.config.portal.nodes.map((n: { name: string }) => n.name);
+  const expected = Object.fromEntries([
+    ...names.flatMap((n: string) => [[`be_creatio/${n}`, "UP"], [`be_creatio_msg/${n}`, "UP"]]),
+    ...portal.flatMap((n: string) => [[`be_portal/${n}`, "UP"], [`be_portal_msg/${n}`, "UP"]]),
+  ]);
   expect(await serverStates(d)).toEqual(expected);
   // The stats page says the same to the generated user and password (Terraform's outputs).
   expect(await statsPageStates(d)).toEqual(expected);

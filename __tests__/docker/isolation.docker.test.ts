@@ -7,7 +7,7 @@ import { get } from "./support/http";
 
 const docker = engine();
 const d = loadDeployment();
-const all = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes];
+const all = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes, d.portal.proxy, ...d.portal.nodes];
 /** Debian's mirror: every container that has a route out reaches it (the image builds did). */
 const OUTSIDE = "deb.debian.org";
 
@@ -18,7 +18,7 @@ async function tcpProbe(container: string, host: string, port: number): Promise<
   return r.stdout.trim().split("\n").pop()!;
 }
 
-test("only the balancer publishes host ports, and only on 127.0.0.1 as the environment says", async () => {
+test("only the balancer and the portal's proxy publish host ports, each on the address the environment says", async () => {
   const published: Record<string, string[]> = {};
   for (const name of all) {
     const info = await docker.getContainer(name).inspect();
@@ -28,15 +28,16 @@ test("only the balancer publishes host ports, and only on 127.0.0.1 as the envir
   }
   expect(published).toEqual({
     [d.containers.balancer]: [`127.0.0.1:${d.httpPort}->8080/tcp`, `127.0.0.1:${d.statsPort}->9000/tcp`].sort(),
+    [d.portal.proxy]: [`${d.portal.address}:${d.portal.httpPort}->8080/tcp`, `${d.portal.address}:${d.portal.httpsPort}->8443/tcp`].sort(),
   });
 });
 
-test("Redis and PostgreSQL sit on an internal network only and cannot reach outside; the balancer can (control)", async () => {
+test("Redis and PostgreSQL sit on internal networks only and cannot reach outside; the balancer can (control)", async () => {
   for (const name of [d.containers.redis, d.containers.postgres]) {
-    const networks = Object.keys((await docker.getContainer(name).inspect()).NetworkSettings.Networks);
-    expect(networks).toEqual(["dockertier-data"]);
+    const networks = Object.keys((await docker.getContainer(name).inspect()).NetworkSettings.Networks).sort();
+    expect(networks).toEqual(["dockertier-data", "dockertier-portal-data"]);
   }
-  expect((await docker.getNetwork("dockertier-data").inspect()).Internal).toBe(true);
+  for (const n of ["dockertier-data", "dockertier-portal-data"]) expect((await docker.getNetwork(n).inspect()).Internal).toBe(true);
   expect(await tcpProbe(d.containers.redis, OUTSIDE, 80)).not.toBe("open");
   expect(await tcpProbe(d.containers.postgres, OUTSIDE, 80)).not.toBe("open");
   expect(await tcpProbe(d.containers.balancer, OUTSIDE, 80)).toBe("open");
@@ -70,5 +71,6 @@ test("the admin socket is a unix socket inside the balancer (mode 600), and HAPr
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f[3] === "0A" && f[7] === uid)
     .map((f) => parseInt(f[1].split(":")[1], 16));
-  expect([...new Set(listening)].sort((a, b) => a - b)).toEqual([8080, 9000]);
+  // the public listener, the portal's two DMZ listeners (the proxy's address only), stats
+  expect([...new Set(listening)].sort((a, b) => a - b)).toEqual([8080, 8081, 8082, 9000]);
 });

@@ -49,7 +49,7 @@ test("add staging, add a node to dev, `npm run update`: `npm test` is green; bef
   // WHEN the documented refresh runs THEN it says what changed, per stack
   const update = sh("npm", ["run", "--silent", "update"]);
   expect([update.code, update.output]).toEqual([0, expect.stringContaining("dev: 1 container replaced (haproxy-config: haproxy.cfg), 1 added (creatio-node-3), volumes +dev-creatio-node-3-logs")]);
-  expect(update.output).toMatch(/^staging: new \(6 containers, 2 networks, 7 volumes; ports 0\.0\.0\.0:8081, 127\.0\.0\.1:9001\)$/m);
+  expect(update.output).toMatch(/^staging: new \(7 containers, 2 networks, 8 volumes; ports 0\.0\.0\.0:8081, 127\.0\.0\.1:9001\)$/m);
   expect(fs.existsSync(path.join(copy, "cdktf.out/stacks/staging/cdk.tf.json"))).toBe(true);
 
   // THEN the whole unit tier is green, product tests included (they read their own fixtures, not config/)

@@ -1,12 +1,12 @@
 /**
- * Live tier: runs the rendered bootstrap (init script + SQL) against a REAL PostgreSQL started in a
- * temp dir on 127.0.0.1, the way the postgres image entrypoint would run it.
+ * Live tier: runs the rendered bootstrap (the job's script + SQL) against a REAL PostgreSQL started in a
+ * temp dir on 127.0.0.1, over its unix socket as the superuser, the way the bootstrap job runs it.
  * Missing PostgreSQL/runuser makes beforeAll throw, i.e. the suite FAILS (it never skips).
  */
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { BootstrapModel, renderBootstrapSql, renderInitScript, renderPgHba } from "../../constructs/database/render-bootstrap";
+import { BootstrapModel, renderBootstrapScript, renderBootstrapSql, renderPgHba } from "../../constructs/database/render-bootstrap";
 import { findPostgresBinDir, PgServer, startPostgres } from "./support/postgres";
 
 // Contains a single quote, a backslash, a double quote, a dollar sign and spaces.
@@ -22,18 +22,17 @@ function server(): PgServer {
   return pg;
 }
 
-/** Renders both files into the temp dir and executes the init script like the entrypoint does. */
+/** Renders both files into the temp dir and executes the script like the bootstrap job does. */
 function runInitScript(model: BootstrapModel, password: string | undefined): SpawnSyncReturns<string> {
   const s = server();
   const tag = `${model.databaseName}-${model.appUser}`;
   const sqlPath = path.join(s.workDir, `${tag}-bootstrap.sql`);
-  const scriptPath = path.join(s.workDir, `${tag}-10-creatio-bootstrap.sh`);
+  const scriptPath = path.join(s.workDir, `${tag}-bootstrap.sh`);
   fs.writeFileSync(sqlPath, renderBootstrapSql(model), { mode: 0o644 });
-  fs.writeFileSync(scriptPath, renderInitScript({ ...model, sqlPath }), { mode: 0o755 });
+  fs.writeFileSync(scriptPath, renderBootstrapScript({ ...model, sqlPath }), { mode: 0o755 });
   const env: NodeJS.ProcessEnv = {
     PATH: `${s.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     POSTGRES_USER: "postgres",
-    POSTGRES_DB: "postgres",
     PGHOST: s.socketDir,
     PGPORT: String(s.port),
   };
@@ -167,6 +166,51 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
     const cross = s.psqlTcp("creatio_app", NEW_PASSWORD, "order", "SELECT 1");
     expect(cross.status).not.toBe(0);
     expect(cross.stderr).toMatch(/permission denied for database "order"/);
+  });
+
+  describe("a data role of its own (the portal nodes')", () => {
+    const PORTAL_PASSWORD = `p0rtal 'pw' \\ "x"`;
+    let portalModel: BootstrapModel;
+    beforeAll(() => {
+      const file = path.join(server().workDir, "role-password-creatio_portal");
+      fs.writeFileSync(file, PORTAL_PASSWORD, { mode: 0o600 });
+      portalModel = { ...MODEL, dataRoles: [{ name: "creatio_portal", passwordFile: file }] };
+    });
+
+    test("GIVEN an existing database with data WHEN the bootstrap runs with a data role, twice THEN the role exists once, logs in, and the data is kept", () => {
+      ok(runInitScript(portalModel, NEW_PASSWORD));
+      ok(runInitScript(portalModel, NEW_PASSWORD));
+      expect(admin("postgres", `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
+                                FROM pg_roles WHERE rolname = 'creatio_portal'`)).toBe("t|f|f|f|f|f");
+      expect(ok(server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT id FROM public.probe"))).toBe("42");
+    });
+
+    test("THEN it reads and writes rows of the app role's tables, and of tables the app role creates later", () => {
+      const s = server();
+      ok(s.psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "INSERT INTO public.probe VALUES (43); UPDATE public.probe SET id = 44 WHERE id = 43; DELETE FROM public.probe WHERE id = 44"));
+      ok(s.psqlTcp("creatio_app", NEW_PASSWORD, "creatio", "CREATE TABLE public.later (id serial PRIMARY KEY, v text)"));
+      expect(ok(s.psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "INSERT INTO public.later (v) VALUES ('x') RETURNING id"))).toMatch(/^1/);
+    });
+
+    test.each([
+      ["create a table", "CREATE TABLE public.mine (i int)", /permission denied for schema public/],
+      ["alter the app role's table", "ALTER TABLE public.probe ADD COLUMN x int", /must be owner of table probe/],
+      ["drop it", "DROP TABLE public.probe", /must be owner of table probe/],
+      ["truncate it", "TRUNCATE public.probe", /permission denied for table probe/],
+      ["connect to the postgres database", null, /permission denied for database "postgres"/],
+    ])("THEN it may not %s", (_, sql, message) => {
+      const s = server();
+      const r = sql === null ? s.psqlTcp("creatio_portal", PORTAL_PASSWORD, "postgres", "SELECT 1") : s.psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", sql);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+    });
+
+    test("GIVEN drift (the role made a superuser, its password changed) WHEN the bootstrap runs again THEN it converges", () => {
+      admin("postgres", "ALTER ROLE creatio_portal SUPERUSER CREATEDB PASSWORD 'drifted'");
+      ok(runInitScript(portalModel, NEW_PASSWORD));
+      expect(admin("postgres", "SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = 'creatio_portal'")).toBe("f|f");
+      expect(ok(server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT current_user"))).toBe("creatio_portal");
+    });
   });
 
   test("GIVEN no PostgreSQL installation THEN the helper fails (never skips) and says how to install it", () => {

@@ -71,6 +71,33 @@ const NON_DEFAULT: Record<string, unknown> = {
   "database.user": "crm",
   "database.maxConnections": 600,
   "database.nodePoolSize": 40,
+  "network.dmzSubnet": "172.30.22.0/24",
+  "network.portalSubnet": "172.30.23.0/24",
+  "network.portalDataSubnet": "172.30.24.0/24",
+  "portal.image": "nginx:1.28",
+  "portal.publicHost": "portal2.example.com",
+  "portal.certificate": "/etc/creatio-farm/tls/portal2.pem",
+  "portal.bindAddress": "203.0.113.5",
+  "portal.httpPort": 81,
+  "portal.httpsPort": 444,
+  "portal.nodes[].name": "portal-9",
+  "portal.nodes[].weight": 3,
+  "portal.databaseUser": "crm_portal",
+  "portal.authProviders[]": "SSPSsoAuthProvider",
+  "portal.extraAllowedPaths[]": "/custom/",
+  "portal.endpoints.bulkEmail": false,
+  "portal.endpoints.webForms": true,
+  "portal.endpoints.chats": true,
+  "portal.endpoints.scim": true,
+  "portal.limits.requestsPerSecond": 21,
+  "portal.limits.burst": 41,
+  "portal.limits.connectionsPerSource": 51,
+  "portal.limits.bodyMb": 21,
+  "portal.limits.loginsPerMinute": 11,
+  "portal.hstsMaxAgeSeconds": 0,
+  "portal.websocketIdleSeconds": 60,
+  "portal.resources.memoryMb": 512,
+  "portal.resources.cpus": 0.5,
 };
 
 /** Keys with no other value to set, and why. */
@@ -85,13 +112,24 @@ function leafKeys(node: any, prefix = ""): string[] {
   return [prefix];
 }
 
-/** The baseline: the minimal environment with TLS on (balancer and Redis), so the tls keys have something to change. */
+/**
+ * The baseline: the minimal environment with TLS on (balancer and Redis) and a portal with one endpoint on, so the
+ * tls and portal keys have something to change.
+ */
 function baseline(): FarmConfigInput {
   const input = minimalInput();
   return {
     ...input,
-    balancer: { ...input.balancer, publicHost: "crm.example.com", tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } },
+    balancer: { ...input.balancer, bindAddress: "10.0.0.5", publicHost: "crm.example.com", tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } },
     redis: { ...input.redis, tls: { enabled: true } },
+    portal: {
+      image: "nginx:1.27",
+      publicHost: "portal.example.com",
+      certificate: "/etc/creatio-farm/tls/portal.pem",
+      bindAddress: "198.51.100.7",
+      nodes: [{ name: "portal-1" }],
+      endpoints: { bulkEmail: true },
+    },
   };
 }
 

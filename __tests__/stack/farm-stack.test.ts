@@ -37,6 +37,7 @@ describe("CreatioFarmStack", () => {
       "test-haproxy",
       "test-haproxy-config",
       "test-postgres",
+      "test-postgres-bootstrap",
       "test-redis",
     ]);
     for (const [name, c] of Object.entries(byName)) {
@@ -168,17 +169,14 @@ describe("CreatioFarmStack", () => {
     const { tf, json } = synthFarmStack();
     expect(Object.keys(tf.resource.random_password).length).toBe(4);
     const pg = containers(tf)["test-postgres"];
-    expect(pg.env).toEqual(
-      expect.arrayContaining([
-        "POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password",
-        "CREATIO_DB_PASSWORD_FILE=/run/creatio-farm-app-password",
-      ]),
-    );
-    // the app role's password is a 0600 file too, which the start command hands to the postgres user
-    expect(pg.env.some((e: string) => e.startsWith("CREATIO_DB_PASSWORD="))).toBe(false);
-    const app = pg.upload.find((u: any) => u.file === "/opt/creatio-farm/app-password");
+    expect(pg.env).toEqual(["POSTGRES_USER=postgres", "POSTGRES_DB=postgres", "POSTGRES_PASSWORD_FILE=/opt/creatio-farm/superuser-password"]);
+    // the app role's password is not in the server's container at all: the bootstrap job has it, as a 0600 file
+    expect(pg.upload.map((u: any) => u.file)).toEqual(["/opt/creatio-farm/pg_hba.conf", "/opt/creatio-farm/superuser-password"]);
+    const job = containers(tf)["test-postgres-bootstrap"];
+    expect(job.env).toEqual(["POSTGRES_USER=postgres", "PGHOST=/var/run/postgresql", "CREATIO_DB_PASSWORD_FILE=/opt/creatio-farm/app-password"]);
+    expect(job.env.some((e: string) => e.startsWith("CREATIO_DB_PASSWORD="))).toBe(false);
+    const app = job.upload.find((u: any) => u.file === "/opt/creatio-farm/app-password");
     expect([app.permissions, app.content]).toEqual(["0600", expect.stringMatching(/^\$\{random_password\.secrets_database-password_\w+\.result\}$/)]);
-    expect(pg.entrypoint[2]).toContain("chown postgres:postgres /run/creatio-farm-app-password && exec /usr/local/bin/docker-entrypoint.sh");
     expect(json).toMatch(/user admin password \$\{random_password\.secrets_stats-password_\w+\.bcrypt_hash\}/);
     expect(json).toMatch(/user farm-admin on #\$\{sha256\(random_password\.secrets_redis-admin-password_\w+\.result\)\}/);
     expect(tf.output.stats_password.sensitive).toBe(true);

@@ -213,7 +213,7 @@ describe("under the cdktf CLI (CDKTF_OUTDIR set, no arguments)", () => {
 describe("the review summary", () => {
   test("one line per stack: a weight change replaces the config job for haproxy.cfg; a new node is added; a new stack says what it has", () => {
     const p = project({ "dev.yaml": DEV });
-    expect(run(p, []).out).toEqual(["dev: new (6 containers, 2 networks, 7 volumes; ports 0.0.0.0:80, 127.0.0.1:9000)", "synth: dev → cdktf.out/stacks/"]);
+    expect(run(p, []).out).toEqual(["dev: new (7 containers, 2 networks, 8 volumes; ports 0.0.0.0:80, 127.0.0.1:9000)", "synth: dev → cdktf.out/stacks/"]);
     fs.writeFileSync(path.join(p.configDir, "dev.yaml"), DEV.replace("weight: 2", "weight: 3"));
     expect(run(p, []).out[0]).toBe("dev: 1 container replaced (haproxy-config: haproxy.cfg)");
     fs.writeFileSync(path.join(p.configDir, "dev.yaml"), DEV.replace("weight: 2", "weight: 3").replace("    - { name: node-2, weight: 1 }\n", "    - { name: node-2, weight: 1 }\n    - { name: node-3 }\n"));

@@ -125,9 +125,9 @@ describe("synth output", () => {
     }
     // Every review copy under files/ was checked: none is written without an upload behind it.
     expect(checked).toBe(Object.keys(readTree(path.join(stackDir, "files"))).length);
-    // haproxy.cfg (%{+Q}r) and the PostgreSQL init script (${POSTGRES_USER:-}) hold literal interpolation syntax
+    // haproxy.cfg (%{+Q}r) and the PostgreSQL bootstrap script (${POSTGRES_USER:-}) hold literal interpolation syntax
     expect(fs.readFileSync(path.join(stackDir, "files/dev-haproxy-config/opt/creatio-farm/staged/haproxy.cfg"), "utf8")).toContain("%{+Q}r");
-    expect(fs.readFileSync(path.join(stackDir, "files/dev-postgres/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh"), "utf8")).toContain("${POSTGRES_USER:-}");
+    expect(fs.readFileSync(path.join(stackDir, "files/dev-postgres-bootstrap/opt/creatio-farm/bootstrap.sh"), "utf8")).toContain("${POSTGRES_USER:-}");
   });
 
   test("the node image is built from the context synth writes, and a change to that context changes its tag", () => {

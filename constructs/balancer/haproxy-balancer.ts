@@ -169,6 +169,11 @@ export interface BackendOptions {
    * own, so it shares none with the internal nodes. @default - the balancer's own network
    */
   readonly network?: FarmNetwork;
+  /**
+   * Network the backend's own listener is reached on (the DMZ, where the proxy is); the balancer joins it. Needs
+   * `listenPort`. @default - the networks the balancer is on anyway
+   */
+  readonly listenOn?: FarmNetwork;
 }
 
 /** A listener of its own for a backend that already exists (e.g. the internal nodes' integration endpoints behind the DMZ proxy). */
@@ -433,8 +438,10 @@ export class HaproxyBalancer extends Construct {
       onlyFrom: [...(options.onlyFrom ?? [])],
     };
     this.checkBackend(draft);
+    if (options.listenOn && options.listenPort === undefined) throw new FarmValidationError(`backend "${name}": listenOn needs a listenPort`, this);
     const network = options.network ?? this.network;
     const address = this.join(network);
+    if (options.listenOn) this.join(options.listenOn);
     this.backends.push({ ...draft, servers: backend._connectBalancer(network, address) });
   }
 

@@ -18,14 +18,17 @@ import { OFFSETS } from "../networks/address-plan";
 import { nodeCapacityProblem } from "../networks/rules";
 import { IRedisClient, RedisEndpoint } from "../redis/redis-client";
 import { FarmSecrets } from "../secrets/farm-secrets";
+import { SecretName, secretPlaceholder } from "../lib/secret-text";
 import { renderConnectionStrings } from "./render-connection-strings";
 import { renderAppsettingsOverlay } from "./render-appsettings-overlay";
 import { NodeDockerfileModel, renderNodeDockerfile } from "./render-node-dockerfile";
-import { appDirProblem, duplicateNodeNames } from "./rules";
+import { appDirProblem, authProvidersProblem, duplicateNodeNames } from "./rules";
 
 const ASSETS = path.join(__dirname, "assets");
 /** The key directory's name under the application root: what Creatio ships as DataProtection.KeysDirectory. */
 const KEYS_DIR_NAME = "DataProtectionKeys";
+/** The UserManagementSauPassword the patch step writes into Terrasoft.WebHost.dll.config at start. */
+const SAU_PASSWORD_PATH = `${CONTAINER.farmDir}/user-management-sau-password`;
 
 export interface CreatioNodeSpec {
   /** Node name; the container is `<env>-<component>-<name>` (`<env>-creatio-<name>` by default). */
@@ -61,6 +64,18 @@ export interface CreatioNodeSetProps {
    * range of its own. @default 11
    */
   readonly firstAddressOffset?: number;
+  /**
+   * The only sign-in providers of `<terrasoft><auth providerNames>` (portal nodes: `["SSPUserPassword"]`); each
+   * must be defined in the file's `<auth><providers>`. autoLoginProviderNames is emptied too.
+   * @default - the image's providers, untouched
+   */
+  readonly authProviders?: readonly string[];
+  /**
+   * Generated secret that replaces the distribution's fixed, public UserManagementSauPassword (the password of
+   * Creatio's SysPortalConnection user, which portal self-registration signs in as).
+   * @default - the image's value, untouched
+   */
+  readonly userManagementSauPassword?: SecretName;
 }
 
 /** One node of the set. */
@@ -117,6 +132,10 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
     const [duplicate] = duplicateNodeNames(props.nodes.map((n) => n.name), (i) => `nodes[${i}].name`);
     if (duplicate) throw new FarmValidationError(duplicate.message, this);
     const keysDir = `${this.appDir}/${KEYS_DIR_NAME}`;
+    if (props.authProviders) {
+      const problem = authProvidersProblem(props.authProviders);
+      if (problem) throw new FarmValidationError(`authProviders: ${problem}`, this);
+    }
     const dockerfile: NodeDockerfileModel = {
       component,
       baseImage: props.image,
@@ -124,6 +143,7 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
       farmDir: CONTAINER.farmDir,
       tenantId,
       keysDir,
+      authProviders: props.authProviders?.join(","),
     };
     try {
       renderNodeDockerfile(dockerfile); // validates now, with this construct's path, rather than at synth
@@ -176,6 +196,12 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
         healthcheckStartSeconds: 600,
       });
       container.addFile(this.connectionStrings.spec);
+      if (props.userManagementSauPassword) {
+        const secret = props.userManagementSauPassword;
+        // Read at start by the patch step, which runs as the image's user (not known here): not 0600 root.
+        container.addFile({ path: SAU_PASSWORD_PATH, format: "secret", mode: 0o444, render: () => secretPlaceholder(secret) });
+        container.addEnv(`CREATIO_SAU_PASSWORD_FILE=${SAU_PASSWORD_PATH}`);
+      }
       return { name: spec.name, weight: spec.weight ?? DEFAULTS.creatio.weight, index, container };
     });
 
@@ -205,10 +231,12 @@ export class CreatioNodeSet extends Construct implements IBalancerBackend, IData
   }
 
   /** @internal */
-  public _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint): void {
+  public _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint, bootstrap: IWorkload): void {
     if (this.database) throw new FarmValidationError("the nodes already use a database", this);
     this.attachTo(network);
     this.database = endpoint;
+    // The bootstrap creates the nodes' role: a node started before it would fail to sign in.
+    for (const m of this.members) m.container.startsAfter(bootstrap);
   }
 
   /** @internal */

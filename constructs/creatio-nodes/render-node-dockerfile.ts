@@ -14,6 +14,8 @@ export interface NodeDockerfileModel {
   readonly tenantId: number;
   /** The DataProtection key directory every node mounts the shared key volume on. */
   readonly keysDir: string;
+  /** Comma-separated sign-in providers the patch step keeps. @default - the image's */
+  readonly authProviders?: string;
 }
 
 /** Characters a path may hold where it is written unquoted into a Dockerfile. */
@@ -28,5 +30,8 @@ export function renderNodeDockerfile(model: NodeDockerfileModel): string {
     if (!PATH.test(value) || value.split("/").includes("..")) throw new Error(`${key} must be an absolute path of [A-Za-z0-9._/-], got "${value}"`);
   }
   if (!Number.isInteger(model.tenantId) || model.tenantId < 1) throw new Error(`tenantId must be a positive integer, got ${model.tenantId}`);
+  if (model.authProviders !== undefined && !/^[A-Za-z][A-Za-z0-9]*(,[A-Za-z][A-Za-z0-9]*)*$/.test(model.authProviders)) {
+    throw new Error(`authProviders must be provider names separated by commas, got "${model.authProviders}"`);
+  }
   return render({ ...model, farmDirInContext: model.farmDir.slice(1) });
 }

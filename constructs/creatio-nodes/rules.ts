@@ -27,3 +27,16 @@ export function appDirProblem(appDir: string): string | undefined {
   }
   return undefined;
 }
+
+/** A sign-in provider's name as `<auth><providers><provider name=…>` spells it. */
+const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/** Why a list of sign-in providers cannot be written into `<auth providerNames>`, or undefined. */
+export function authProvidersProblem(providers: readonly string[]): string | undefined {
+  if (providers.length === 0) return "expected at least one provider: a node without one signs nobody in";
+  const bad = providers.find((p) => !PROVIDER_NAME.test(p));
+  if (bad !== undefined) return `expected provider names of letters and digits, got "${bad}"`;
+  const twice = providers.find((p, i) => providers.indexOf(p) !== i);
+  if (twice !== undefined) return `"${twice}" is listed twice`;
+  return undefined;
+}

@@ -1,4 +1,5 @@
 import { IConstruct } from "constructs";
+import { IWorkload } from "../lib/farm-container";
 import { FarmNetwork } from "../networks/farm-network";
 import { DatabaseEndpoint } from "./database-endpoint";
 
@@ -10,6 +11,9 @@ import { DatabaseEndpoint } from "./database-endpoint";
 export interface IDatabaseClient extends IConstruct {
   /** Connection pools the client opens at most, for an engine that needs `poolsPerNode` per Creatio node. */
   databasePools(poolsPerNode: number): number;
-  /** @internal Called by the database's `allowFrom` only. */
-  _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint): void;
+  /**
+   * @internal Called by the database's `allowFrom` only. `bootstrap` is what creates the client's role: the
+   * client's containers start after it.
+   */
+  _connectDatabase(network: FarmNetwork, endpoint: DatabaseEndpoint, bootstrap: IWorkload): void;
 }

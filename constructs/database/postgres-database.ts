@@ -3,10 +3,9 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
 import { farmImage } from "../lib/farm-image";
-import { handOverEntrypoint } from "../lib/hand-over";
 import { ResourceProps } from "../lib/resources";
 import { FarmValidationError } from "../lib/errors";
-import { secretPlaceholder } from "../lib/secret-text";
+import { SecretName, secretPlaceholder } from "../lib/secret-text";
 import { FarmNetwork } from "../networks/farm-network";
 import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
@@ -14,20 +13,43 @@ import { IDatabaseClient } from "./database-client";
 import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
 import { postgresVersionProblem } from "./rules";
 import { connectionBudgetProblem } from "./pool-sizing";
-import { APP_PASSWORD_FILE_ENV, renderBootstrapSql, renderInitScript, renderPgHba } from "./render-bootstrap";
+import { APP_PASSWORD_FILE_ENV, BootstrapModel, renderBootstrapScript, renderBootstrapSql, renderPgHba, roleNameProblem } from "./render-bootstrap";
 
 /** The name nodes use for the database on the data network. */
 const HOST_ALIAS = "postgres";
 const DATA_DIR = "/var/lib/postgresql/data";
+/** The server's unix socket directory (the official image's): a volume shared with the bootstrap job alone. */
+const SOCKET_DIR = "/var/run/postgresql";
 const SQL_PATH = `${CONTAINER.farmDir}/bootstrap.sql`;
+const SCRIPT_PATH = `${CONTAINER.farmDir}/bootstrap.sh`;
 const HBA_PATH = `${CONTAINER.farmDir}/pg_hba.conf`;
 /** Read by the image's entrypoint as root (POSTGRES_PASSWORD_FILE), so it can be 0600: not in the container's config. */
 const SUPERUSER_PASSWORD_PATH = `${CONTAINER.farmDir}/superuser-password`;
-/** The app role's password as uploaded (root's, 0600), and the copy the init script reads (postgres', 0400). */
-const APP_PASSWORD_UPLOAD = `${CONTAINER.farmDir}/app-password`;
-const APP_PASSWORD_FILE = "/run/creatio-farm-app-password";
-/** The official image's entrypoint (a bash script): prepares PGDATA, drops to postgres, runs the init scripts. */
-const IMAGE_ENTRYPOINT = "/usr/local/bin/docker-entrypoint.sh";
+/** Role passwords in the bootstrap job, which runs as root: 0600 files of root's. */
+const APP_PASSWORD_PATH = `${CONTAINER.farmDir}/app-password`;
+const rolePasswordPath = (role: string) => `${CONTAINER.farmDir}/role-password-${role}`;
+
+/** A client that logs in with a role of its own rather than the application role. */
+export interface DatabaseRole {
+  /** Login role: data rights only (rows of every table; no DDL, owns nothing). */
+  readonly user: string;
+  /** The generated secret that is its password. */
+  readonly password: SecretName;
+}
+
+export interface DatabaseClientOptions {
+  /** Network the client reaches the database on; the database joins it. @default - the database's own network */
+  readonly network?: FarmNetwork;
+  /** A role of the client's own. @default - the application role (`user`), which owns the database */
+  readonly role?: DatabaseRole;
+}
+
+interface Client {
+  readonly client: IDatabaseClient;
+  readonly network: FarmNetwork;
+  readonly user: string;
+  readonly password: SecretName;
+}
 
 export interface PostgresDatabaseProps {
   /** Environment name: prefixes container and volume names. */
@@ -50,8 +72,11 @@ export interface PostgresDatabaseProps {
 }
 
 /**
- * PostgreSQL for the farm. On first start the image creates the superuser `postgres` and runs the bootstrap,
- * which creates the application role and database; the operator then restores Creatio's backup into it.
+ * PostgreSQL for the farm. On first start the image creates the superuser `postgres`. A one-shot bootstrap job
+ * (`<env>-postgres-bootstrap`) then creates or converges the application role, its database and every client's
+ * own data role, over the server's unix socket: the superuser has no network login. The job runs again whenever
+ * what it applies changes (roles, passwords, grants), on an existing data volume too; a failed run fails the apply.
+ * The operator then restores Creatio's backup into the database.
  * The data volume carries `prevent_destroy`: no plan can delete it, even `cdktf destroy`.
  *
  * @example
@@ -65,8 +90,10 @@ export class PostgresDatabase extends Construct {
   public readonly user: string;
   public readonly maxConnections: number;
   public readonly nodePoolSize: number;
+  /** The bootstrap job: clients start after it. */
+  public readonly bootstrap: IWorkload;
   private readonly network: FarmNetwork;
-  private readonly clients: IDatabaseClient[] = [];
+  private readonly clients: Client[] = [];
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
@@ -77,9 +104,14 @@ export class PostgresDatabase extends Construct {
     this.user = props.user ?? DEFAULTS.database.user;
     this.maxConnections = props.maxConnections ?? DEFAULTS.database.maxConnections;
     this.nodePoolSize = props.nodePoolSize ?? DEFAULTS.database.nodePoolSize;
-    const model = { databaseName: this.databaseName, appUser: this.user, sqlPath: SQL_PATH };
+    const model = (): BootstrapModel => ({
+      databaseName: this.databaseName,
+      appUser: this.user,
+      sqlPath: SQL_PATH,
+      dataRoles: this.dataRoles().map((c) => ({ name: c.user, passwordFile: rolePasswordPath(c.user) })),
+    });
     try {
-      renderBootstrapSql(model); // validates names now, with this construct's path, rather than at synth
+      renderBootstrapSql(model()); // validates names now, with this construct's path, rather than at synth
     } catch (e) {
       throw new FarmValidationError((e as Error).message.replace(/^creatio-farm: /, ""), this);
     }
@@ -88,9 +120,12 @@ export class PostgresDatabase extends Construct {
       name: `${props.environment}-postgres-data`,
       lifecycle: { preventDestroy: true },
     });
+    // Holds nothing but the socket: the server recreates it at every start.
+    const socket = new Volume(this, "socket", { name: `${props.environment}-postgres-socket` });
+    const image = farmImage(this, props.image);
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-postgres`,
-      image: farmImage(this, props.image),
+      image,
       role: "data",
       secrets: props.secrets,
       command: [
@@ -100,22 +135,11 @@ export class PostgresDatabase extends Construct {
         "-c", `shared_buffers=${Math.ceil(this.maxConnections * 0.24)}MB`,
         "-c", `hba_file=${HBA_PATH}`,
       ],
-      // The init script runs as the postgres user, which cannot read a file Docker uploads as root with 0600: the
-      // start command copies the app role's password for that user alone first, so it is in no environment variable.
-      entrypoint: handOverEntrypoint({
-        from: APP_PASSWORD_UPLOAD,
-        to: APP_PASSWORD_FILE,
-        owner: "postgres:postgres",
-        then: IMAGE_ENTRYPOINT,
-        name: "postgres-entrypoint",
-      }),
-      env: [
-        "POSTGRES_USER=postgres",
-        "POSTGRES_DB=postgres",
-        `POSTGRES_PASSWORD_FILE=${SUPERUSER_PASSWORD_PATH}`,
-        `${APP_PASSWORD_FILE_ENV}=${APP_PASSWORD_FILE}`,
+      env: ["POSTGRES_USER=postgres", "POSTGRES_DB=postgres", `POSTGRES_PASSWORD_FILE=${SUPERUSER_PASSWORD_PATH}`],
+      volumes: [
+        { volumeName: this.volume.name, containerPath: DATA_DIR },
+        { volumeName: socket.name, containerPath: SOCKET_DIR },
       ],
-      volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIR }],
       shmSizeMb: 256,
       // Fast shutdown: roll back open transactions and stop cleanly instead of waiting for clients to leave;
       // a checkpoint of a busy database can take a while, so Docker waits before it kills.
@@ -129,17 +153,10 @@ export class PostgresDatabase extends Construct {
       cpus: props.resources?.cpus,
     });
     this.container.attach(props.network, OFFSETS.database, [HOST_ALIAS]);
-    this.container.addFile({ path: SQL_PATH, format: "sql", render: () => renderBootstrapSql(model) });
     this.container.addFile({
       path: HBA_PATH,
       format: "pg_hba",
-      render: () => renderPgHba([{ database: this.databaseName, role: this.user, network: this.network.subnet }]),
-    });
-    this.container.addFile({
-      path: APP_PASSWORD_UPLOAD,
-      format: "secret",
-      mode: 0o600,
-      render: () => secretPlaceholder("database-password"),
+      render: () => renderPgHba(this.clients.map((c) => ({ database: this.databaseName, role: c.user, network: c.network.subnet }))),
     });
     this.container.addFile({
       path: SUPERUSER_PASSWORD_PATH,
@@ -147,31 +164,65 @@ export class PostgresDatabase extends Construct {
       mode: 0o600,
       render: () => secretPlaceholder("database-superuser-password"),
     });
-    this.container.addFile({
-      path: "/docker-entrypoint-initdb.d/10-creatio-bootstrap.sh",
-      format: "sh",
-      mode: 0o755,
-      render: () => renderInitScript(model),
+
+    const bootstrap = new FarmContainer(this, "bootstrap", {
+      name: `${props.environment}-postgres-bootstrap`,
+      // The server's own image: its psql and pg_isready match the server.
+      image,
+      role: "data",
+      kind: { type: "job" },
+      secrets: props.secrets,
+      entrypoint: ["/bin/sh", SCRIPT_PATH],
+      env: ["POSTGRES_USER=postgres", `PGHOST=${SOCKET_DIR}`, `${APP_PASSWORD_FILE_ENV}=${APP_PASSWORD_PATH}`],
+      // The socket is its only way to the server: no network at all.
+      networkMode: "none",
+      volumes: [{ volumeName: socket.name, containerPath: SOCKET_DIR }],
+      memoryMb: 256,
     });
+    bootstrap.startsAfter(this.container);
+    this.bootstrap = bootstrap;
+    bootstrap.addFile({ path: SQL_PATH, format: "sql", render: () => renderBootstrapSql(model()) });
+    bootstrap.addFile({ path: SCRIPT_PATH, format: "sh", mode: 0o755, render: () => renderBootstrapScript(model()) });
+    bootstrap.addFile({ path: APP_PASSWORD_PATH, format: "secret", mode: 0o600, render: () => secretPlaceholder("database-password") });
+  }
+
+  private dataRoles(): readonly Client[] {
+    return this.clients.filter((c) => c.user !== this.user);
   }
 
   /**
-   * Lets a client use this database: attaches it to the data network and gives it the endpoint. Fails with the
-   * numbers when max_connections cannot hold the pools of every client so far.
+   * Lets a client use this database: attaches it (and the database) to the client's network, lets its role in
+   * from that network alone (pg_hba.conf), and gives it the endpoint; the client starts after the bootstrap job.
+   * Fails with the numbers when max_connections cannot hold the pools of every client so far.
    */
-  public allowFrom(client: IDatabaseClient): void {
-    if (this.clients.includes(client)) throw new FarmValidationError(`${client.node.path} is already a client of this database`, this);
-    const pools = [...this.clients, client].reduce((sum, c) => sum + c.databasePools(POSTGRES.poolsPerNode), 0);
+  public allowFrom(client: IDatabaseClient, options: DatabaseClientOptions = {}): void {
+    if (this.bootstrap.isRendered) throw new FarmValidationError(`allowFrom(${client.node.path}) is called after the bootstrap was rendered (synth)`, this);
+    if (this.clients.some((c) => c.client === client)) throw new FarmValidationError(`${client.node.path} is already a client of this database`, this);
+    const user = options.role?.user ?? this.user;
+    const password = options.role?.password ?? "database-password";
+    if (options.role) {
+      const problem = roleNameProblem(user);
+      if (problem) throw new FarmValidationError(`role of ${client.node.path}: ${problem}`, this);
+      if (user === this.user) throw new FarmValidationError(`role of ${client.node.path}: "${user}" is the application role; a client's own role needs another name`, this);
+      if (this.clients.some((c) => c.user === user)) throw new FarmValidationError(`role "${user}" is already another client's`, this);
+    }
+    const pools = [...this.clients.map((c) => c.client), client].reduce((sum, c) => sum + c.databasePools(POSTGRES.poolsPerNode), 0);
     const problem = connectionBudgetProblem({ maxConnections: this.maxConnections, nodePoolSize: this.nodePoolSize }, pools);
     if (problem) throw new FarmValidationError(problem, this);
-    this.clients.push(client);
+    const network = options.network ?? this.network;
+    this.container.attach(network, OFFSETS.database, [HOST_ALIAS]);
+    this.clients.push({ client, network, user, password });
+    if (options.role) {
+      this.bootstrap.addFile({ path: rolePasswordPath(user), format: "secret", mode: 0o600, render: () => secretPlaceholder(password) });
+    }
     client._connectDatabase(
-      this.network,
+      network,
       new DatabaseEndpoint(
         POSTGRES,
-        { host: HOST_ALIAS, port: CONTAINER.postgresPort, database: this.databaseName, user: this.user, password: secretPlaceholder("database-password") },
+        { host: HOST_ALIAS, port: CONTAINER.postgresPort, database: this.databaseName, user, password: secretPlaceholder(password) },
         this.nodePoolSize,
       ),
+      this.bootstrap,
     );
   }
 }

@@ -2,18 +2,17 @@
  * Pure renderers for the Creatio PostgreSQL bootstrap (no cdktf import, no I/O besides reading
  * the two templates that sit next to this file).
  *
- * - renderBootstrapSql(): the idempotent psql script (role + database + grants).
- * - renderInitScript():   the POSIX sh script for /docker-entrypoint-initdb.d/ that runs it.
+ * - renderBootstrapSql():    the idempotent psql script (roles + database + grants).
+ * - renderBootstrapScript(): the POSIX sh script the bootstrap job runs: waits for the server, runs the SQL.
  *
  * No secret is ever rendered: the app role password reaches psql at run time through a file
- * (CREATIO_DB_PASSWORD_FILE; or the environment, CREATIO_DB_PASSWORD) and the psql variable `app_password`.
+ * (CREATIO_DB_PASSWORD_FILE; or the environment, CREATIO_DB_PASSWORD) and the psql variable `app_password`; each
+ * data role's through its own file and `data_role_<n>_password`.
  */
 import { template } from "../lib/template";
 
 export const DEFAULT_BOOTSTRAP_SQL_PATH = "/opt/creatio-farm/bootstrap.sql";
-/** File name the init script must have inside /docker-entrypoint-initdb.d/. */
-export const INIT_SCRIPT_FILE_NAME = "10-creatio-bootstrap.sh";
-/** Environment variable naming the file with the app role password, which the init script reads. */
+/** Environment variable naming the file with the app role password, which the bootstrap script reads. */
 export const APP_PASSWORD_FILE_ENV = "CREATIO_DB_PASSWORD_FILE";
 
 export interface BootstrapModel {
@@ -23,6 +22,16 @@ export interface BootstrapModel {
   readonly appUser: string;
   /** Absolute path of the rendered SQL inside the container (default DEFAULT_BOOTSTRAP_SQL_PATH). */
   readonly sqlPath?: string;
+  /** Further login roles with data rights only (read and write rows, no DDL), e.g. the portal nodes'. @default - none */
+  readonly dataRoles?: readonly DataRole[];
+  /** How long the script waits for the server to accept connections. @default 300 */
+  readonly waitSeconds?: number;
+}
+
+export interface DataRole {
+  readonly name: string;
+  /** Absolute path of the file holding its password, read at run time. */
+  readonly passwordFile: string;
 }
 
 const NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -31,24 +40,53 @@ const SQL_PATH_RE = /^\/[A-Za-z0-9._/-]*$/;
 export const RESERVED_ROLES: readonly string[] = ["public", "none", "postgres", "current_user", "current_role", "session_user"];
 export const RESERVED_DATABASES: readonly string[] = ["postgres", "template0", "template1"];
 
-function validate(model: BootstrapModel): { databaseName: string; appUser: string; sqlPath: string } {
+interface ValidModel {
+  databaseName: string;
+  appUser: string;
+  sqlPath: string;
+  dataRoles: readonly DataRole[];
+  waitSeconds: number;
+}
+
+/** Why `name` cannot be a login role of the farm, or undefined. */
+export function roleNameProblem(name: string): string | undefined {
+  if (typeof name !== "string" || !NAME_RE.test(name)) return `must match ${NAME_RE.source}, got ${JSON.stringify(name)}`;
+  if (name.startsWith("pg_") || RESERVED_ROLES.includes(name)) return `${JSON.stringify(name)} is reserved`;
+  return undefined;
+}
+
+function validate(model: BootstrapModel): ValidModel {
   const { databaseName, appUser } = model;
-  for (const [field, value] of [["databaseName", databaseName], ["appUser", appUser]] as const) {
-    if (typeof value !== "string" || !NAME_RE.test(value)) {
-      throw new Error(`creatio-farm: ${field} must match ${NAME_RE.source}, got ${JSON.stringify(value)}`);
+  if (typeof databaseName !== "string" || !NAME_RE.test(databaseName)) {
+    throw new Error(`creatio-farm: databaseName must match ${NAME_RE.source}, got ${JSON.stringify(databaseName)}`);
+  }
+  const dataRoles = model.dataRoles ?? [];
+  for (const [field, value] of [["appUser", appUser], ...dataRoles.map((r, i) => [`dataRoles[${i}].name`, r.name])]) {
+    const problem = roleNameProblem(value);
+    if (problem) throw new Error(`creatio-farm: ${field} ${problem}`);
+  }
+  const names = [appUser, ...dataRoles.map((r) => r.name)];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`creatio-farm: role ${JSON.stringify(twice)} is named twice; each client needs a role of its own`);
+  for (const [i, r] of dataRoles.entries()) {
+    if (!isFilePath(r.passwordFile)) {
+      throw new Error(`creatio-farm: dataRoles[${i}].passwordFile must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(r.passwordFile)}`);
     }
   }
-  if (appUser.startsWith("pg_") || RESERVED_ROLES.includes(appUser)) {
-    throw new Error(`creatio-farm: appUser ${JSON.stringify(appUser)} is reserved`);
-  }
+  const waitSeconds = model.waitSeconds ?? 300;
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 1) throw new Error(`creatio-farm: waitSeconds must be a positive integer, got ${waitSeconds}`);
   if (RESERVED_DATABASES.includes(databaseName)) {
     throw new Error(`creatio-farm: databaseName ${JSON.stringify(databaseName)} is reserved`);
   }
   const sqlPath = model.sqlPath ?? DEFAULT_BOOTSTRAP_SQL_PATH;
-  if (!SQL_PATH_RE.test(sqlPath) || sqlPath.split("/").includes("..") || sqlPath.endsWith("/")) {
+  if (!isFilePath(sqlPath)) {
     throw new Error(`creatio-farm: sqlPath must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(sqlPath)}`);
   }
-  return { databaseName, appUser, sqlPath };
+  return { databaseName, appUser, sqlPath, dataRoles, waitSeconds };
+}
+
+function isFilePath(p: string): boolean {
+  return SQL_PATH_RE.test(p) && !p.split("/").includes("..") && !p.endsWith("/");
 }
 
 const sqlTemplate = template(__dirname, "bootstrap.sql.hbs");
@@ -74,15 +112,15 @@ export function renderPgHba(clients: readonly PgHbaClient[]): string {
   }
   return hbaTemplate({ clients });
 }
-const initTemplate = template(__dirname, "init-bootstrap.sh.hbs");
+const scriptTemplate = template(__dirname, "bootstrap-job.sh.hbs");
 
-/** The idempotent bootstrap SQL (psql script). Expects psql variable `app_password` at run time. */
+/** The idempotent bootstrap SQL (psql script). Expects psql variables `app_password` and `data_role_<n>_password`. */
 export function renderBootstrapSql(model: BootstrapModel): string {
-  const { databaseName, appUser } = validate(model);
-  return sqlTemplate({ databaseName, appUser });
+  const { databaseName, appUser, dataRoles } = validate(model);
+  return sqlTemplate({ databaseName, appUser, dataRoles: dataRoles.map((r) => ({ name: r.name })) });
 }
 
-/** The /docker-entrypoint-initdb.d/10-creatio-bootstrap.sh script (POSIX sh, mode 0755). */
-export function renderInitScript(model: BootstrapModel): string {
-  return initTemplate(validate(model));
+/** The bootstrap job's script (POSIX sh, mode 0755): waits for the server, then runs the SQL as the superuser. */
+export function renderBootstrapScript(model: BootstrapModel): string {
+  return scriptTemplate(validate(model));
 }

@@ -81,6 +81,8 @@ export class DmzProxy extends Construct {
   public readonly container: IWorkload;
   /** The proxy's address on the DMZ network: the one source the balancer's portal listener trusts. */
   public readonly address: string;
+  /** Where portal users go: `https://<serverName>[:<httpsPort>]/`. */
+  public readonly url: string;
   private portal?: ProxyTarget;
   private integrations?: ProxyTarget;
 
@@ -119,6 +121,7 @@ export class DmzProxy extends Construct {
     });
     this.container = container;
     this.address = container.attach(props.network, props.addressOffset);
+    this.url = `https://${props.serverName}${httpsPort === 443 ? "" : `:${httpsPort}`}/`;
     container.addFile({
       path: "/etc/nginx/nginx.conf",
       format: "nginx",

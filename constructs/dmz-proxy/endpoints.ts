@@ -62,3 +62,11 @@ export const INTEGRATION_ENDPOINTS: Readonly<Record<EndpointGroup, readonly Ngin
     },
   ],
 };
+
+/** The groups as an environment file switches them on, with what each is for. */
+export const ENDPOINT_GROUPS: ReadonlyArray<{ readonly key: EndpointGroup; readonly description: string }> = [
+  { key: "bulkEmail", description: "Bulk email: the cloud email service's response webhooks and troubleshooting state (the /0/ form it calls is accepted)." },
+  { key: "webForms", description: "Landing-page web forms posted by visitors' browsers." },
+  { key: "chats", description: "Chat channel webhooks (Facebook, WhatsApp, Telegram)." },
+  { key: "scim", description: "SCIM 2.0 provisioning from the identity provider (/rest/scim/v2/…; also needs the token endpoint, issue 12)." },
+];

@@ -1,6 +1,10 @@
 /** nginx.conf for the DMZ reverse proxy in front of the customer portal. Pure: model in, text out. */
 import { HOST_NAME } from "../balancer/rules";
 import { template } from "../lib/template";
+import { PORTAL_PREFIXES } from "./portal-prefixes";
+import { allowedPrefixProblem } from "./rules";
+
+export { PORTAL_PREFIXES };
 
 /** A public integration endpoint: routed to the internal nodes, off unless an environment switches it on. */
 export interface NginxEndpoint {
@@ -49,27 +53,6 @@ export interface NginxModel {
   readonly websocketIdleSeconds: number;
 }
 
-/**
- * What portal pages load, from Creatio's .NET portal (`../shared/reference/creatio-net.md` A1/A4; UNCONFIRMED as
- * complete, hence `extraAllowedPrefixes`). Plain prefixes: the deny regexes run after the longest prefix and win
- * over it (a `^~` prefix would skip them).
- */
-export const PORTAL_PREFIXES: readonly string[] = [
-  "/Login/",
-  "/SspLogin/",
-  "/Ssp/",
-  "/ssp/",
-  "/DataService/ssp/",
-  "/core/",
-  "/conf/content/",
-  "/Shell/",
-  "/Nui/",
-  "/img/",
-  "/configuration/",
-  "/Terrasoft.Configuration/Pkg/",
-  "/api/ClientScript/",
-  "/api/ShellSession/",
-];
 
 /**
  * Files no request may fetch, however the path is written: nginx matches the normalized path (percent-decoding,
@@ -87,15 +70,17 @@ export const DENIED_PATHS: readonly string[] = [
   "~$",
 ];
 
-const PREFIX = /^\/[A-Za-z0-9._~\/-]*\/$/;
 const METHOD = /^[A-Z]{3,7}$/;
 const render = template(__dirname, "nginx.conf.hbs");
 
 export function renderNginxConf(model: NginxModel): string {
   if (!HOST_NAME.test(model.serverName)) throw new Error(`not a host name: "${model.serverName}"`);
   for (const p of model.extraAllowedPrefixes) {
-    if (!PREFIX.test(p)) throw new Error(`an allowed path is a prefix from / to / of letters, digits and ._~-, got "${p}"`);
+    const problem = allowedPrefixProblem(p);
+    if (problem) throw new Error(`extra allowed path "${p}": ${problem}`);
   }
+  const twice = model.extraAllowedPrefixes.find((p, i) => model.extraAllowedPrefixes.indexOf(p) !== i);
+  if (twice !== undefined) throw new Error(`extra allowed path "${twice}" is listed twice`);
   for (const e of model.endpoints) {
     if (!/^[a-z][a-z0-9_]*$/.test(e.name)) throw new Error(`not an endpoint name: "${e.name}"`);
     if (!e.methods.every((m) => METHOD.test(m))) throw new Error(`endpoint ${e.name}: not HTTP methods: ${e.methods.join(" ")}`);

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Construct, IConstruct } from "constructs";
-import { DataResource, Fn, IResolvable, ISynthesisSession, Lazy, TerraformStack, Token } from "cdktf";
+import { DataResource, dependable, Fn, IResolvable, ISynthesisSession, Lazy, TerraformStack, Token } from "cdktf";
 // Not re-exported by the package index in 0.21; it is the documented hook for writing extra files at synth.
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import {
@@ -121,6 +121,8 @@ export interface IWorkload extends IConstruct {
   networks(): readonly FarmNetwork[];
   /** Every provisioned file, rendered once, sorted by path. */
   renderedFiles(): readonly RenderedFile[];
+  /** Creates this workload only after `other` (a job: after it has run). */
+  startsAfter(other: IWorkload): void;
   /** Whether the files were rendered (synth has begun): from then on nothing they are made of may change. */
   readonly isRendered: boolean;
 }
@@ -163,6 +165,7 @@ export class FarmContainer extends Construct implements IWorkload {
   private rendered?: readonly RenderedFile[];
   private readonly readOnlyRoot: boolean;
   private readonly env: string[];
+  private readonly after = new Set<FarmContainer>();
 
   constructor(scope: Construct, id: string, props: FarmContainerProps) {
     super(scope, id);
@@ -307,6 +310,13 @@ export class FarmContainer extends Construct implements IWorkload {
 
   public addressOn(network: FarmNetwork): string | undefined {
     return this.attachments.get(network.name)?.address;
+  }
+
+  public startsAfter(other: IWorkload): void {
+    if (!(other instanceof FarmContainer)) throw new FarmValidationError(`${this.name} cannot start after ${other.name}: not a container of this farm`, this);
+    if (this.after.has(other)) return;
+    this.after.add(other);
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), dependable(other.resource)];
   }
 
   public get isRendered(): boolean {

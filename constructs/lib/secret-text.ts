@@ -17,6 +17,9 @@ export type SecretName =
   | "redis-admin-password-hash"
   | "redis-password"
   | "redis-password-hash"
+  /** A portal: its nodes' own database role, and the UserManagementSauPassword of every node. */
+  | "database-portal-password"
+  | "user-management-sau-password"
   /** Redis' TLS mode: not all secret (certificates are public), but generated at apply time like the passwords. */
   | "redis-ca-certificate"
   | "redis-tls-certificate"

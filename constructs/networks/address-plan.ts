@@ -1,9 +1,28 @@
 import { DEFAULTS } from "../defaults";
 import { hostCapacity, parseCidr } from "./ipv4";
 
-/** The farm's two subnets, defaults applied: the app network (balancer ↔ nodes) and the internal data network. */
-export function farmSubnets(s: { readonly appSubnet?: string; readonly dataSubnet?: string } = {}): { appSubnet: string; dataSubnet: string } {
-  return { appSubnet: s.appSubnet ?? DEFAULTS.network.appSubnet, dataSubnet: s.dataSubnet ?? DEFAULTS.network.dataSubnet };
+export type SubnetKey = "appSubnet" | "dataSubnet" | "dmzSubnet" | "portalSubnet" | "portalDataSubnet";
+/** The networks a portal adds. */
+export const PORTAL_SUBNET_KEYS: readonly SubnetKey[] = ["dmzSubnet", "portalSubnet", "portalDataSubnet"];
+
+/**
+ * The farm's subnets, defaults applied: the app network (balancer ↔ nodes) and the internal data network; with a
+ * portal, the DMZ, the portal nodes' network and their data network too.
+ */
+export function farmSubnets(s: Partial<Record<SubnetKey, string>> = {}): Record<SubnetKey, string> {
+  const n = DEFAULTS.network;
+  return {
+    appSubnet: s.appSubnet ?? n.appSubnet,
+    dataSubnet: s.dataSubnet ?? n.dataSubnet,
+    dmzSubnet: s.dmzSubnet ?? n.dmzSubnet,
+    portalSubnet: s.portalSubnet ?? n.portalSubnet,
+    portalDataSubnet: s.portalDataSubnet ?? n.portalDataSubnet,
+  };
+}
+
+/** The subnet keys an environment uses: the portal's only with a portal. */
+export function subnetKeysInUse(hasPortal: boolean): readonly SubnetKey[] {
+  return hasPortal ? ["appSubnet", "dataSubnet", ...PORTAL_SUBNET_KEYS] : ["appSubnet", "dataSubnet"];
 }
 
 /**
@@ -16,8 +35,10 @@ export const OFFSETS = {
   balancer: 2,
   /** On the data network. */
   redis: 2,
-  /** On the data network. */
+  /** On the data network (and the portal's data network). */
   database: 3,
+  /** On the DMZ network. */
+  dmzProxy: 3,
   /** Node k (0-based) sits at firstNode + k on both the app and the data network. */
   firstNode: 11,
 } as const;

@@ -135,7 +135,9 @@ export class RedisCache extends Construct {
   }
 
   /** Lets a client use this Redis: attaches it to the data network and gives it the endpoint. */
-  public allowFrom(client: IRedisClient): void {
-    client._connectRedis(this.network, new RedisEndpoint(HOST_ALIAS, CONTAINER.redisPort, this.db, this.tls));
+  public allowFrom(client: IRedisClient, options: { readonly network?: FarmNetwork } = {}): void {
+    const network = options.network ?? this.network;
+    this.container.attach(network, OFFSETS.redis, [HOST_ALIAS]);
+    client._connectRedis(network, new RedisEndpoint(HOST_ALIAS, CONTAINER.redisPort, this.db, this.tls));
   }
 }

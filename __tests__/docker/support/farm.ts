@@ -14,11 +14,14 @@ import { Applier } from "./apply/applier";
 import { exec } from "./engine";
 import { serverStates } from "./haproxy-stats";
 import { freePort, sleep } from "../../live/support/processes";
+import { selfSignedCertificate } from "../../support/self-signed";
 
 export const ENV = "dockertier";
 const FIXTURE = path.join(__dirname, "..", "fixtures", "farm.yaml");
 const WORK_DIR = path.join(os.tmpdir(), "creatio-farm-docker-tier");
 const DEPLOYMENT_FILE = path.join(WORK_DIR, "deployment.json");
+/** The network that stands for the internet: the portal's proxy is published on its gateway address. */
+export const INTERNET = { name: `${ENV}-internet`, subnet: "172.31.249.0/24", gateway: "172.31.249.1" } as const;
 
 export interface Deployment {
   readonly workDir: string;
@@ -30,7 +33,19 @@ export interface Deployment {
   readonly outputs: Record<string, string>;
   /** The environment file as synthesized (ports filled in). */
   readonly config: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** `nodes` are the internal nodes; the portal's are under `portal`. */
   readonly containers: { readonly balancer: string; readonly redis: string; readonly postgres: string; readonly nodes: readonly string[] };
+  readonly portal: {
+    readonly proxy: string;
+    readonly nodes: readonly string[];
+    /** Host address (the internet network's gateway) and ports the proxy is published on. */
+    readonly address: string;
+    readonly httpPort: number;
+    readonly httpsPort: number;
+    /** The certificate a client trusts for `publicHost`. */
+    readonly certificate: string;
+    readonly publicHost: string;
+  };
   /** Terraform address of each node's container, by container name. */
   readonly nodeAddresses: Record<string, string>;
   /** Terraform address of the database container. */
@@ -43,9 +58,15 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   fs.mkdirSync(path.join(WORK_DIR, "config"), { recursive: true });
   const config = YAML.parse(fs.readFileSync(FIXTURE, "utf8"));
-  const [httpPort, statsPort] = [await freePort(), await freePort()];
+  const [httpPort, statsPort, portalHttpPort, portalHttpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   config.balancer.httpPort = httpPort;
   config.balancer.stats.port = statsPort;
+  // The internet network exists before the proxy is published on its gateway address (the address must be the host's).
+  await docker.createNetwork({ Name: INTERNET.name, IPAM: { Config: [{ Subnet: INTERNET.subnet, Gateway: INTERNET.gateway }] } });
+  const tlsDir = path.join(WORK_DIR, "tls");
+  fs.mkdirSync(tlsDir);
+  const certificate = selfSignedCertificate(tlsDir, config.portal.publicHost);
+  Object.assign(config.portal, { bindAddress: INTERNET.gateway, httpPort: portalHttpPort, httpsPort: portalHttpsPort, certificate: certificate.pem });
   fs.writeFileSync(path.join(WORK_DIR, "config", `${ENV}.yaml`), YAML.stringify(config));
   const synth = synthFarm({ configDir: path.join(WORK_DIR, "config"), outdir: path.join(WORK_DIR, "cdktf.out") });
   if (!synth.ok) throw new Error(`the fixture does not synthesize:\n${synth.errors.join("\n")}`);
@@ -65,6 +86,7 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
   const containerAddress = (name: string) =>
     applier.addresses("docker_container").find((a) => applier.config(a).name === name) ?? fail(`no container ${name}`);
   const nodes = (config.creatio.nodes as { name: string }[]).map((n) => `${ENV}-creatio-${n.name}`);
+  const portalNodes = (config.portal.nodes as { name: string }[]).map((n) => `${ENV}-portal-${n.name}`);
   const deployment: Deployment = {
     workDir: WORK_DIR,
     stackDir,
@@ -74,6 +96,15 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
     outputs: applier.outputs(),
     config,
     containers: { balancer: `${ENV}-haproxy`, redis: `${ENV}-redis`, postgres: `${ENV}-postgres`, nodes },
+    portal: {
+      proxy: `${ENV}-dmz-proxy`,
+      nodes: portalNodes,
+      address: INTERNET.gateway,
+      httpPort: portalHttpPort,
+      httpsPort: portalHttpsPort,
+      certificate: certificate.cert,
+      publicHost: config.portal.publicHost,
+    },
     nodeAddresses: Object.fromEntries(nodes.map((n) => [n, containerAddress(n)])),
     postgresAddress: containerAddress(`${ENV}-postgres`),
   };
@@ -148,7 +179,9 @@ export async function waitUntilServing(docker: Docker, d: Deployment, timeoutMs 
     const down = Object.entries(servers).filter(([, s]) => s !== "UP");
     const checks = notReady.length ? {} : await healthyChecksInARow(docker, d);
     const settling = Object.entries(checks).filter(([, n]) => n < rise);
-    if (!notReady.length && !down.length && !settling.length && Object.keys(servers).length === d.containers.nodes.length * 2) {
+    // Each node is a server of its set's backend and of its /msg backend.
+    const serversExpected = (d.containers.nodes.length + d.portal.nodes.length) * 2;
+    if (!notReady.length && !down.length && !settling.length && Object.keys(servers).length === serversExpected) {
       return Date.now() - started;
     }
     last = JSON.stringify({ containers: states, servers, healthyChecksInARow: checks });
@@ -162,13 +195,13 @@ async function healthyChecksInARow(docker: Docker, d: Deployment): Promise<Recor
   const out: Record<string, number> = {};
   const port = (d.config.creatio.httpPort as number | undefined) ?? 5000;
   const js = `require("http").get("http://127.0.0.1:${port}/api/StandIn/Node",r=>{let b="";r.on("data",c=>b+=c);r.on("end",()=>console.log(JSON.parse(b).healthyChecksInARow))}).on("error",()=>console.log(-1))`;
-  for (const node of d.containers.nodes) out[node] = Number((await exec(docker, node, ["node", "-e", js])).stdout.trim());
+  for (const node of [...d.containers.nodes, ...d.portal.nodes]) out[node] = Number((await exec(docker, node, ["node", "-e", js])).stdout.trim());
   return out;
 }
 
 /** Each container's state: its health status when it has a health check, else running/exited/... */
 export async function containerStates(docker: Docker, d: Deployment): Promise<Record<string, string>> {
-  const names = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes];
+  const names = [d.containers.balancer, d.containers.redis, d.containers.postgres, ...d.containers.nodes, d.portal.proxy, ...d.portal.nodes];
   const out: Record<string, string> = {};
   for (const name of names) {
     const info = await docker.getContainer(name).inspect();

@@ -1,6 +1,6 @@
 /**
  * The Docker tier's images, built locally (these machines reach no container registry) and cached by content hash:
- * a Debian 13 base from `debootstrap`, then HAProxy, Redis, PostgreSQL and a stand-in Creatio node built FROM it
+ * a Debian 13 base from `debootstrap`, then HAProxy, Redis, PostgreSQL, nginx and a stand-in Creatio node built FROM it
  * with Debian's packages. An image is rebuilt only when its recipe (Dockerfile, scripts, base) changes: the hash is
  * stored as a label and compared before any build.
  */
@@ -24,6 +24,7 @@ export const TEST_IMAGES = {
   redis: "creatio-farm-test/redis:8.0",
   postgres: "creatio-farm-test/postgres:17",
   creatio: "creatio-farm-test/creatio-stand-in:8.3.1",
+  nginx: "creatio-farm-test/nginx:1.26",
 } as const;
 
 type ImageName = keyof typeof TEST_IMAGES;
@@ -57,7 +58,7 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
     seconds.base = (Date.now() - t0) / 1000;
     built.push("base");
   }
-  for (const name of ["haproxy", "redis", "postgres", "creatio"] as const) {
+  for (const name of ["haproxy", "redis", "postgres", "creatio", "nginx"] as const) {
     const entries = contextFor(name);
     const hash = sha256(baseHash + entriesDigest(entries));
     const started = Date.now();

@@ -10,6 +10,12 @@
 #   CREATIO_APP_DIR    default /app; holds Terrasoft.WebHost.dll.config and
 #                      appsettings.json
 #   CREATIO_AWK        default "awk"; the awk to run (may be "busybox awk")
+#   CREATIO_AUTH_PROVIDERS
+#                      optional; comma-separated sign-in providers, the only ones
+#                      <auth providerNames> keeps (a portal node: SSPUserPassword)
+#   CREATIO_SAU_PASSWORD_FILE
+#                      optional; file holding the UserManagementSauPassword that
+#                      replaces the distribution's public one
 #   CREATIO_DATA_PROTECTION_KEYS
 #                      optional; the shared DataProtection key directory. When it
 #                      holds no key-*.xml it is seeded from the ring the image
@@ -95,7 +101,9 @@ patch_file() {
   install_tmp "$target"
 }
 
-patch_file "$webhost_config" -v "tenant_id=$tenant_id" -v require_redis_stores=1 -f "$patch_awk" "$webhost_config"
+patch_file "$webhost_config" -v "tenant_id=$tenant_id" -v require_redis_stores=1 \
+  -v "auth_providers=${CREATIO_AUTH_PROVIDERS:-}" -v "sau_password_file=${CREATIO_SAU_PASSWORD_FILE:-}" \
+  -f "$patch_awk" "$webhost_config"
 
 if [ -f "$appsettings" ]; then
   patch_file "$appsettings" -f "$merge_awk" "$overlay" "$appsettings"

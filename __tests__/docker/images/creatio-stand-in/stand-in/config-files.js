@@ -64,9 +64,13 @@ function readWebHostConfig(appDir) {
         return [a.levelName, a.type];
       }),
     );
+  const auth = /<auth\b([^>]*?)\/?>/.exec(element(xml, "terrasoft") ?? "");
+  const providerNames = auth ? attributes(auth[1]).providerNames ?? "" : "";
   return {
     quartz,
     tenantId: appSettings.get("tenantid"),
+    /** `<terrasoft><auth providerNames>`: the providers that may sign users in. */
+    authProviders: providerNames.split(",").map((p) => p.trim()).filter(Boolean),
     storeDataAdapters: stores("storeDataAdapters"),
     storeCacheAdapters: stores("storeCacheAdapters"),
   };

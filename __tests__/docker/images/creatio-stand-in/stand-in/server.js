@@ -7,7 +7,11 @@
  *
  *   GET  /api/HealthCheck/Ping                200 while the database answers, 503 otherwise
  *   POST /ServiceModel/AuthService.svc/Login  {"UserName","UserPassword"}: a session in Redis, a row in the
- *                                             database, and cookies protected with the DataProtection key ring
+ *                                             database, and cookies protected with the DataProtection key ring;
+ *                                             Supervisor signs in through InternalUserPassword, PortalUser through
+ *                                             SSPUserPassword, each only where <auth providerNames> lists it
+ *   GET  /Login/SSPLogin.html                 the portal's login page
+ *   GET  /ssp/rest/StandIn/WhoAmI             WhoAmI on the portal's service route
  *   GET  /api/StandIn/WhoAmI                  200 for a valid session cookie, 401 with the reason otherwise
  *   GET  /api/StandIn/Node                    200 naming this node, with how many health checks in a row it
  *                                             passed (no session needed)
@@ -29,8 +33,8 @@ const { WebSocketServer } = require("ws");
 const { readAppsettings, readConnectionStrings, readWebHostConfig, keyValues, redisOptions } = require("./config-files");
 const { KeyRing, keyRingLocation } = require("./key-ring");
 
-const USER = "Supervisor";
-const PASSWORD = "Supervisor";
+/** user → [password, the provider that signs it in] (a portal user's provider is SSPUserPassword). */
+const USERS = { Supervisor: ["Supervisor", "InternalUserPassword"], PortalUser: ["PortalUser", "SSPUserPassword"] };
 const SESSION_TTL_SECONDS = 3600;
 const NEGOTIATE_TTL_MS = 120_000;
 const RS = "\u001e";
@@ -183,13 +187,18 @@ async function serve(appDir) {
     } catch {
       return send(res, 400, { Code: 1, Message: "malformed request" });
     }
-    if (body.UserName !== USER || body.UserPassword !== PASSWORD) return send(res, 200, { Code: 1, Message: "Invalid user name or password" });
+    const user = Object.prototype.hasOwnProperty.call(USERS, body.UserName) ? body.UserName : undefined;
+    if (!user || USERS[user][0] !== body.UserPassword) return send(res, 200, { Code: 1, Message: "Invalid user name or password" });
+    const provider = USERS[user][1];
+    if (!web.authProviders.includes(provider)) return send(res, 200, { Code: 1, Message: `no enabled authentication provider signs in ${user} (${provider} is not in providerNames)` });
     if (!tableReady) {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
         await client.query("SELECT pg_advisory_xact_lock(4242)");
-        await client.query("CREATE TABLE IF NOT EXISTS stand_in_login (id bigserial PRIMARY KEY, user_name text NOT NULL, node text NOT NULL, at timestamptz NOT NULL DEFAULT now())");
+        // Like Creatio's own schema, created by the role that owns the database; a data role only finds it.
+        const exists = (await client.query("SELECT to_regclass('public.stand_in_login') IS NOT NULL AS e")).rows[0].e;
+        if (!exists) await client.query("CREATE TABLE stand_in_login (id bigserial PRIMARY KEY, user_name text NOT NULL, node text NOT NULL, at timestamptz NOT NULL DEFAULT now())");
         await client.query("COMMIT");
         tableReady = true;
       } finally {
@@ -197,8 +206,8 @@ async function serve(appDir) {
       }
     }
     const sid = crypto.randomBytes(16).toString("hex");
-    await pool.query("INSERT INTO stand_in_login (user_name, node) VALUES ($1, $2)", [USER, node]);
-    await redis.set(`stand-in:session:${sid}`, JSON.stringify({ user: USER, loginNode: node }), "EX", SESSION_TTL_SECONDS);
+    await pool.query("INSERT INTO stand_in_login (user_name, node) VALUES ($1, $2)", [user, node]);
+    await redis.set(`stand-in:session:${sid}`, JSON.stringify({ user, loginNode: node }), "EX", SESSION_TTL_SECONDS);
     send(res, 200, { Code: 0, Message: "" }, {
       "Set-Cookie": [
         `.ASPXAUTH=${ring.protect(sid)}; path=/; HttpOnly`,
@@ -217,7 +226,8 @@ async function serve(appDir) {
     }
     if (url.pathname === "/ServiceModel/AuthService.svc/Login" && req.method === "POST") return login(req, res);
     if (url.pathname === "/api/StandIn/Node" && req.method === "GET") return send(res, 200, { node, healthyChecksInARow });
-    if (url.pathname === "/api/StandIn/WhoAmI" && req.method === "GET") {
+    if (url.pathname === "/Login/SSPLogin.html" && req.method === "GET") return send(res, 200, "stand-in portal login page");
+    if ((url.pathname === "/api/StandIn/WhoAmI" || url.pathname === "/ssp/rest/StandIn/WhoAmI") && req.method === "GET") {
       const s = await session(req);
       return s.ok ? send(res, 200, { node, user: s.user, loginNode: s.loginNode, keyId: s.keyId }) : send(res, 401, { node, reason: s.reason });
     }

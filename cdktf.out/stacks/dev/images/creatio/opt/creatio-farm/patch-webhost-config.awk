@@ -21,6 +21,13 @@
 #     (what Creatio's `configureWebFarmMode` does on .NET, where this file is the only
 #     config); a later <remove key="TenantId"/> or <clear/> gets it inserted again at
 #     the end. Without an <appSettings> element a one-line note goes to stderr.
+#   * With -v auth_providers=A,B (a portal node set), the <auth> element of <terrasoft>
+#     gets providerNames="A,B" and autoLoginProviderNames="" (attributes added when
+#     missing), so only those providers can open sessions on the node. Each must be
+#     defined as a <provider name=...> of that <auth>'s <providers>, else it fails.
+#   * With -v sau_password_file=F, UserManagementSauPassword in <appSettings> gets the
+#     password in F (letters and digits only; first line): rewritten or inserted like
+#     TenantId. The distribution ships a fixed, public value there.
 #   * With -v require_redis_stores=1 (the entrypoint passes it), checks that the
 #     stores `configureWebFarmMode` moves to Redis are Redis-backed: the Application
 #     level of <storeDataAdapters>, the Workspace and Application levels of
@@ -32,7 +39,9 @@
 # stdout) when: tenant_id is not a positive integer, there is no <quartzConfig>, it
 # has no <quartz> block, a <quartz/> block is self-closing, tags are unbalanced or a
 # close tag / <add> cannot be parsed, a comment/tag is unterminated, or (with
-# require_redis_stores) a store is missing or not Redis-backed. A node running
+# require_redis_stores) a store is missing or not Redis-backed; with auth_providers, when
+# the list is malformed, there is no <auth> in <terrasoft> or a provider is not defined;
+# with sau_password_file, when the file is unreadable, empty or not alphanumeric. A node running
 # non-clustered Quartz would double-fire jobs, and a node with its own in-memory
 # application store would serve stale data, so refusing to start is correct.
 #
@@ -124,6 +133,31 @@ function set_value(tag, v,    kv, kk) {
     return substr(tag, 1, aqe[kk]) " value=\"" v "\"" substr(tag, aqe[kk] + 1)
 }
 
+# Return tag with attribute nm set to v: rewritten in place, or added after the element
+# name when missing. Parses tag itself.
+function set_attr(i, tag, nm, v,    k) {
+    if (!parse_attrs(tag)) fail("cannot parse <" substr(tag, 1, 20) " at line " lineno(i) " of " src)
+    k = attr_index(nm)
+    if (k) return substr(tag, 1, avs[k] - 1) v substr(tag, avs[k] + avl[k])
+    match(tag, /^[^ \t\r\n\/>]+/)
+    return substr(tag, 1, RLENGTH) " " nm "=\"" v "\"" substr(tag, RLENGTH + 1)
+}
+
+# part[i] is the <auth ...> of <terrasoft>: only the listed providers may sign users in.
+function auth_element(i, tag, tail) {
+    tag = set_attr(i, tag, "providerNames", auth_providers)
+    tag = set_attr(i, tag, "autoLoginProviderNames", "")
+    part[i] = tag tail
+    nauth++
+}
+
+# part[i] is a <provider ...> of the <auth>'s <providers>.
+function auth_provider(i, tag,    kn) {
+    if (!parse_attrs(tag)) fail("cannot parse <provider> at line " lineno(i) " of " src)
+    kn = attr_index("name")
+    if (kn) defined_provider[substr(tag, avs[kn], avl[kn])] = 1
+}
+
 # part[i] is an <add ...> that is a direct child of a quartz block.
 function quartz_add(i, tag, tail,    kk, k, lk) {
     if (!parse_attrs(tag)) fail("cannot parse <add> at line " lineno(i) " of " src)
@@ -157,13 +191,14 @@ function quartz_remove(i, tag, clear,    kk, k, lk) {
 # The same for TenantId in <appSettings>.
 function appsettings_remove(i, tag, clear,    kk) {
     if (!parse_attrs(tag)) fail("cannot parse <" (clear ? "clear" : "remove") "> at line " lineno(i) " of " src)
-    if (clear) { tenant_seen = 0; return }
+    if (clear) { tenant_seen = 0; sau_seen = 0; return }
     kk = attr_index("key")
     if (kk && tolower(substr(tag, avs[kk], avl[kk])) == "tenantid") tenant_seen = 0
+    if (kk && tolower(substr(tag, avs[kk], avl[kk])) == "usermanagementsaupassword") sau_seen = 0
 }
 
 # part[i] is an <add ...> that is a direct child of <appSettings>.
-function appsettings_add(i, tag, tail,    kk) {
+function appsettings_add(i, tag, tail,    kk, lk) {
     if (!parse_attrs(tag)) fail("cannot parse <add> at line " lineno(i) " of " src)
     if (!ahasind && match(part[i - 1], /\n[ \t]*$/)) {
         aind = substr(part[i - 1], RSTART + 1)
@@ -171,9 +206,14 @@ function appsettings_add(i, tag, tail,    kk) {
     }
     kk = attr_index("key")
     if (!kk) return
-    if (tolower(substr(tag, avs[kk], avl[kk])) != "tenantid") return
-    tenant_seen++
-    part[i] = set_value(tag, tenant_id) tail
+    lk = tolower(substr(tag, avs[kk], avl[kk]))
+    if (lk == "tenantid") {
+        tenant_seen++
+        part[i] = set_value(tag, tenant_id) tail
+    } else if (lk == "usermanagementsaupassword" && sau_password != "") {
+        sau_seen++
+        part[i] = set_value(tag, sau_password) tail
+    }
 }
 
 # Inserts the n elements el[1..n] before the close tag in part[i]: as lines indented
@@ -201,12 +241,15 @@ function finish_block(i,    k, n) {
     insert_before_close(i, n, qhasind, qind)
 }
 
-# part[i] is the </appSettings> closing the root's appSettings: insert TenantId if missing.
-function finish_appsettings(i) {
-    if (tenant_seen) return
-    el[1] = "<add key=\"TenantId\" value=\"" tenant_id "\" />"
-    insert_before_close(i, 1, ahasind, aind)
+# part[i] is the </appSettings> closing the root's appSettings: insert TenantId (and
+# UserManagementSauPassword, when given) if missing.
+function finish_appsettings(i,    n) {
+    n = 0
+    if (!tenant_seen) el[++n] = "<add key=\"TenantId\" value=\"" tenant_id "\" />"
+    if (sau_password != "" && !sau_seen) el[++n] = "<add key=\"UserManagementSauPassword\" value=\"" sau_password "\" />"
+    insert_before_close(i, n, ahasind, aind)
     tenant_seen = 1
+    sau_seen = 1
 }
 
 # part[i] is a <storeAdapter ...> child of <storeDataAdapters>/<storeCacheAdapters>.
@@ -238,6 +281,8 @@ function close_el(i, tag,    nm) {
     if (qc && depth == qc) qc = 0
     if (as && depth == as) { finish_appsettings(i); as = 0 }
     if (ts && depth == ts) ts = 0
+    if (au && depth == au) au = 0
+    if (ap && depth == ap) ap = 0
     if (sd && depth == sd) { sd = 0; ssec = "" }
     depth--
 }
@@ -246,6 +291,19 @@ END {
     src = (FILENAME != "" && FILENAME != "-") ? FILENAME : "input"
     if (tenant_id !~ /^[1-9][0-9]*$/)
         fail("tenant_id must be a positive integer (got '" tenant_id "')")
+    if (auth_providers != "" && auth_providers !~ /^[A-Za-z][A-Za-z0-9]*(,[A-Za-z][A-Za-z0-9]*)*$/)
+        fail("auth_providers must be provider names separated by commas (got '" auth_providers "')")
+    sau_password = ""
+    if (sau_password_file != "") {
+        if ((getline sau_password < sau_password_file) <= 0)
+            fail("cannot read the UserManagementSauPassword from " sau_password_file)
+        close(sau_password_file)
+        # RS is \001 here: the record is the whole file; its first line is the password.
+        sub(/[\r\n].*$/, "", sau_password)
+        # Never echoed: the message names the file, not its content.
+        if (sau_password !~ /^[A-Za-z0-9]+$/)
+            fail("the UserManagementSauPassword in " sau_password_file " must be letters and digits only")
+    }
 
     eol = "\n"
     i = index(data, "\n")
@@ -253,7 +311,7 @@ END {
 
     np = split(data, part, "<")
     depth = 0; qc = 0; qd = 0; as = 0; nqc = 0; nblk = 0; tenant_seen = 0; nas = 0
-    ts = 0; sd = 0; ssec = ""; ahasind = 0; aind = ""
+    ts = 0; sd = 0; ssec = ""; ahasind = 0; aind = ""; au = 0; ap = 0; nauth = 0; sau_seen = 0
     for (i = 2; i <= np; i++) {
         p = part[i]
         if (substr(p, 1, 3) == "!--")      { i = skip_until(i, 4, "-->", "comment"); continue }
@@ -297,6 +355,13 @@ END {
             appsettings_remove(i, tag, name == "clear")
         } else if (name == "terrasoft" && lvl == 2) {
             if (!selfclose) ts = lvl
+        } else if (name == "auth" && ts && lvl == ts + 1 && auth_providers != "") {
+            auth_element(i, tag, tail)
+            if (!selfclose) au = lvl
+        } else if (name == "providers" && au && lvl == au + 1) {
+            if (!selfclose) ap = lvl
+        } else if (name == "provider" && ap && lvl == ap + 1) {
+            auth_provider(i, tag)
         } else if ((name == "storeDataAdapters" || name == "storeCacheAdapters") && ts && lvl == ts + 1) {
             if (!selfclose) { sd = lvl; ssec = name }
         } else if (name == "storeAdapter" && sd && lvl == sd + 1) {
@@ -310,6 +375,14 @@ END {
     if (!nqc) fail("no <quartzConfig> element in " src "; refusing to start a farm node with unknown Quartz settings")
     if (!nblk) fail("no <quartz> block inside <quartzConfig> in " src "; refusing to start a farm node with unknown Quartz settings")
     if (!nas) note("note: no <appSettings> element in " src "; TenantId not set")
+    if (auth_providers != "") {
+        if (!nauth) fail("no <auth> element in <terrasoft> of " src "; refusing to start a node whose sign-in providers cannot be limited")
+        if (nauth > 1) fail("more than one <auth> element in <terrasoft> of " src)
+        nprov = split(auth_providers, provs, ",")
+        for (k = 1; k <= nprov; k++)
+            if (!(provs[k] in defined_provider))
+                fail("auth provider " provs[k] " is not defined in <auth><providers> of " src)
+    }
     if (require_redis_stores == 1) {
         check_store("storeDataAdapters/Application")
         check_store("storeCacheAdapters/Workspace")

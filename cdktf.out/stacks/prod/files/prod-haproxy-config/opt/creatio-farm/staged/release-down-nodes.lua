@@ -8,7 +8,7 @@
 -- the node accepted and never answered (a hung node), which would otherwise wait for timeout server.
 local GRACE_MS = 1500
 local POLL_MS = 100
-local BACKENDS = { "be_creatio", "be_creatio_msg" }
+local BACKENDS = { "be_creatio", "be_creatio_msg", "be_portal", "be_portal_msg" }
 
 core.register_task(function()
   local down_since = {}

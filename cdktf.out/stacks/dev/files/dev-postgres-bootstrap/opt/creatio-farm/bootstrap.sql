@@ -2,7 +2,7 @@
 -- creatio-farm: Creatio PostgreSQL bootstrap.
 -- Idempotent: safe to run again (existing role/database are converged, not recreated).
 -- Run as a superuser, connected to the "postgres" database, with:
---   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password="$CREATIO_DB_PASSWORD" -f <this file>
+--   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password=… [-v data_role_<n>_password=…] -f <this file>
 \set ON_ERROR_STOP on
 \set db_name 'creatio'
 \set app_user 'creatio'

@@ -2,7 +2,7 @@
 -- creatio-farm: Creatio PostgreSQL bootstrap.
 -- Idempotent: safe to run again (existing role/database are converged, not recreated).
 -- Run as a superuser, connected to the "postgres" database, with:
---   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password="$CREATIO_DB_PASSWORD" -f <this file>
+--   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password=… [-v data_role_<n>_password=…] -f <this file>
 \set ON_ERROR_STOP on
 \set db_name 'creatio'
 \set app_user 'creatio'
@@ -20,6 +20,15 @@ SELECT :'app_password' = '' AS app_password_empty,
 \endif
 \if :app_user_is_current_user
   DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: app_user must not be the bootstrap superuser'; END $$;
+\endif
+\if :{?data_role_0_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: psql variable data_role_0_password is not set'; END $$;
+\endif
+SELECT :'data_role_0_password' = '' AS data_password_empty
+\gset
+\if :data_password_empty
+  DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: data_role_0_password is empty'; END $$;
 \endif
 
 -- 2. Application role: what Creatio nodes connect as (owns its database, nothing more) ---
@@ -57,3 +66,25 @@ REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 \connect :"db_name"
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";
+
+-- 5. Data role "creatio_portal": another client's own login (the portal nodes'). It reads and writes the rows of the
+--    database and may create no object, own none and change no schema: Creatio's schema changes stay with the
+--    application role. Objects the application role creates later are granted by default privileges.
+\set data_role 'creatio_portal'
+SELECT format('CREATE ROLE %I', :'data_role')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'data_role')
+\gexec
+
+ALTER ROLE :"data_role" WITH
+  LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT
+  CONNECTION LIMIT -1 VALID UNTIL 'infinity'
+  PASSWORD :'data_role_0_password';
+GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"data_role";
+REVOKE CREATE ON SCHEMA public FROM :"data_role";
+GRANT USAGE ON SCHEMA public TO :"data_role";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"data_role";
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO :"data_role";
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO :"data_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"data_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO :"data_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO :"data_role";

@@ -1,0 +1,212 @@
+/**
+ * The customer portal in the real Engine. From a client container on a network that stands for the internet, only
+ * the DMZ proxy answers, and through it the portal nodes (portal users only) and the integration endpoint switched
+ * on (internal nodes). From a portal node, no internal node, neither the balancer's internal frontend nor its stats
+ * is reachable. Redis and PostgreSQL share no network with the proxy; the portal nodes sign in to PostgreSQL as
+ * their own role, created by the bootstrap job.
+ */
+import * as fs from "fs";
+import { engine, exec } from "./support/engine";
+import { ENV, INTERNET, loadDeployment } from "./support/farm";
+import { login } from "./support/http";
+import { TEST_IMAGES } from "./support/images";
+
+const docker = engine();
+const d = loadDeployment();
+const p = d.portal;
+
+/**
+ * Runs `js` with Node.js in a throwaway container on the internet network (the stand-in image has node and ws),
+ * removed afterwards whatever happens; its stdout.
+ */
+async function fromInternet(js: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: TEST_IMAGES.creatio,
+    Entrypoint: ["node", "-e", `module.paths.unshift("/opt/stand-in/node_modules"); ${js}`],
+    HostConfig: { NetworkMode: INTERNET.name },
+    // One plain stream (no multiplexing headers) to read the output from.
+    Tty: true,
+    Labels: { "org.creatio-farm.test": "portal-client" },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = await container.wait();
+    // (dockerode hands back a body that parses as JSON already parsed: the client prints its result after a marker)
+    const out = String(await container.logs({ stdout: true, stderr: true }));
+    if (StatusCode !== 0) throw new Error(`client exited ${StatusCode}: ${out}`);
+    const line = out.split(/\r?\n/).find((l) => l.startsWith("RESULT "));
+    if (!line) throw new Error(`the client printed no result: ${out}`);
+    return line.slice("RESULT ".length);
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+/** An HTTPS request to the proxy's published port, as a browser on the internet sends it (SNI and Host = name). */
+const HTTPS = `const https = require("https"); const fs = require("fs");
+  const req = (method, path, { host = ${JSON.stringify(p.publicHost)}, body, cookie } = {}) => new Promise((resolve) => {
+    const r = https.request({ host: ${JSON.stringify(p.address)}, port: ${p.httpsPort}, method, path, servername: host,
+      headers: { host, ...(cookie ? { cookie } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+      ca: ${JSON.stringify("CA")}, timeout: 5000 }, (res) => {
+      let b = ""; res.on("data", (c) => (b += c));
+      res.on("end", () => resolve({ status: res.statusCode, node: res.headers["x-stand-in-node"] || "", body: b, cookies: (res.headers["set-cookie"] || []).map((c) => c.split(";")[0]).join("; ") }));
+    });
+    r.on("error", (e) => resolve({ status: e.code || e.message, node: "" })); r.on("timeout", () => r.destroy(new Error("timeout")));
+    if (body) r.write(body); r.end();
+  });`;
+
+const CA_PEM = JSON.stringify(fs.readFileSync(p.certificate, "utf8"));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function https(script: string): Promise<any> {
+  const client = HTTPS.replace(JSON.stringify("CA"), CA_PEM).replace(/\n\s*/g, " ");
+  return JSON.parse(await fromInternet(`const CA_PEM = ${CA_PEM}; ${client} (async () => { console.log("RESULT " + JSON.stringify(await (async () => { ${script} })())); })();`));
+}
+
+/** TCP connect from a client or node container: "open", or why not, within 3 s. */
+const TCP = (host: string, port: number) =>
+  `new Promise((resolve) => { const s = require("net").connect({ host: ${JSON.stringify(host)}, port: ${port}, timeout: 3000 }, () => { s.destroy(); resolve("open"); });
+    s.on("error", (e) => resolve(e.code)); s.on("timeout", () => { s.destroy(); resolve("timeout"); }); })`;
+
+async function address(container: string, network: string): Promise<string> {
+  return (await docker.getContainer(container).inspect()).NetworkSettings.Networks[`${ENV}-${network}`].IPAddress;
+}
+
+/** The stand-in names itself (X-Stand-In-Node) by its hostname: hostname → container name. */
+const byHostname: Record<string, string> = {};
+const named = (hostname: string) => byHostname[hostname] ?? `unknown node ${hostname || "(none)"}`;
+
+beforeAll(async () => {
+  for (const name of [...d.containers.nodes, ...p.nodes]) byHostname[(await docker.getContainer(name).inspect()).Config.Hostname] = name;
+  // The stand-in's login table is created by the role that owns the database, as Creatio's schema is.
+  await login(d.httpPort);
+});
+
+test("from the internet only the proxy answers: the balancer, its stats and every container behind the proxy are out of reach", async () => {
+  const targets = {
+    proxyHttps: [p.address, p.httpsPort],
+    proxyHttp: [p.address, p.httpPort],
+    balancerOnTheGateway: [p.address, d.httpPort],
+    statsOnTheGateway: [p.address, d.statsPort],
+    internalNode: [await address(d.containers.nodes[0], "app"), 5000],
+    portalNode: [await address(p.nodes[0], "portal"), 5000],
+    balancerDmzListener: [await address(d.containers.balancer, "dmz"), 8081],
+    redis: [await address(d.containers.redis, "data"), 6379],
+    postgres: [await address(d.containers.postgres, "portal-data"), 5432],
+  } as const;
+  const js = `(async () => { const out = {}; ${Object.entries(targets)
+    .map(([k, [h, port]]) => `out[${JSON.stringify(k)}] = await ${TCP(h as string, port as number)};`)
+    .join(" ")} console.log("RESULT " + JSON.stringify(out)); })();`;
+  const result = JSON.parse(await fromInternet(js)) as Record<string, string>;
+  expect(result.proxyHttps).toBe("open");
+  expect(result.proxyHttp).toBe("open");
+  for (const k of Object.keys(targets).filter((k) => !k.startsWith("proxy"))) expect([k, result[k]]).not.toEqual([k, "open"]);
+});
+
+test("through the proxy a portal user signs in on a portal node; an internal user cannot open a session there", async () => {
+  const r = await https(`
+    const page = await req("GET", "/Login/SSPLogin.html");
+    const portal = await req("POST", "/ServiceModel/AuthService.svc/Login", { body: JSON.stringify({ UserName: "PortalUser", UserPassword: "PortalUser" }) });
+    const who = await req("GET", "/ssp/rest/StandIn/WhoAmI", { cookie: portal.cookies });
+    const internal = await req("POST", "/ServiceModel/AuthService.svc/Login", { body: JSON.stringify({ UserName: "Supervisor", UserPassword: "Supervisor" }) });
+    return { page, portal, who, internal };`);
+  expect([r.page.status, p.nodes.includes(named(r.page.node))]).toEqual([200, true]);
+  expect(JSON.parse(r.portal.body).Code).toBe(0);
+  expect(JSON.parse(r.who.body)).toMatchObject({ user: "PortalUser" });
+  expect(p.nodes).toContain(named(JSON.parse(r.who.body).node));
+  expect(JSON.parse(r.internal.body)).toMatchObject({ Code: 1, Message: expect.stringContaining("InternalUserPassword is not in providerNames") });
+  expect(r.internal.cookies).not.toMatch(/\.ASPXAUTH/);
+});
+
+test("through the proxy: HTTP is redirected, an unknown host and a configuration file never reach a node, the enabled endpoint reaches an internal node", async () => {
+  const r = await https(`
+    const http = await new Promise((resolve) => require("http").get({ host: ${JSON.stringify(p.address)}, port: ${p.httpPort}, path: "/Login/SSPLogin.html", headers: { host: ${JSON.stringify(p.publicHost)} } }, (res) => { res.resume(); resolve({ status: res.statusCode, location: res.headers.location }); }).on("error", (e) => resolve({ status: e.code })));
+    const unknownHost = await req("GET", "/Login/SSPLogin.html", { host: "other.test" });
+    const config = await req("GET", "/Login/..%2fWeb.config");
+    const config2 = await req("GET", "/Login/ConnectionStrings.config");
+    const internalOnly = await req("GET", "/0/ServiceModel/AppInstallerService.svc/Install");
+    const webhook = await req("POST", "/0/ServiceModel/CESWebhooksService.svc/HandleWebHooks", { body: "{}" });
+    return { http, unknownHost, config, config2, internalOnly, webhook };`);
+  expect(r.http).toEqual({ status: 301, location: `https://${p.publicHost}:${p.httpsPort}/Login/SSPLogin.html` });
+  expect(r.unknownHost.node).toBe("");
+  expect(r.unknownHost.status).not.toBe(200);
+  for (const k of ["config", "config2", "internalOnly"]) expect([k, r[k].node]).toEqual([k, ""]);
+  expect(d.containers.nodes).toContain(named(r.webhook.node));
+});
+
+test("SignalR through the proxy: negotiate and the WebSocket reach the same portal node", async () => {
+  const r = await https(`
+    const s = await req("POST", "/ServiceModel/AuthService.svc/Login", { body: JSON.stringify({ UserName: "PortalUser", UserPassword: "PortalUser" }) });
+    let cookie = s.cookies;
+    const results = [];
+    for (let i = 0; i < 4; i++) {
+      const n = await req("POST", "/msg/negotiate?negotiateVersion=1", { cookie });
+      if (n.cookies) cookie = [cookie, n.cookies].join("; ");
+      const token = JSON.parse(n.body).connectionToken;
+      const WebSocket = require("ws");
+      const connected = await new Promise((resolve) => {
+        const ws = new WebSocket("wss://${p.address}:${p.httpsPort}/msg?id=" + encodeURIComponent(token), { headers: { host: ${JSON.stringify(p.publicHost)}, cookie }, servername: ${JSON.stringify(p.publicHost)}, ca: CA_PEM });
+        ws.on("open", () => ws.send(JSON.stringify({ protocol: "json", version: 1 }) + "\\u001e"));
+        ws.on("message", (m) => { for (const f of m.toString().split("\\u001e").filter(Boolean)) { const x = JSON.parse(f); if (x.target === "node") { ws.close(); resolve(x.arguments[0]); } } });
+        ws.on("unexpected-response", (_q, res) => resolve("status " + res.statusCode));
+        ws.on("error", (e) => resolve(e.message));
+      });
+      results.push({ negotiated: n.node, connected });
+    }
+    return results;`);
+  expect(r).toHaveLength(4);
+  for (const x of r) {
+    expect(p.nodes).toContain(named(x.negotiated));
+    expect(x.connected).toBe(x.negotiated);
+  }
+});
+
+test("from a portal node no internal node, neither the balancer's internal frontend, its stats nor its DMZ listeners are reachable; Redis and PostgreSQL are", async () => {
+  const balancer = await address(d.containers.balancer, "portal");
+  const targets: Record<string, [string, number]> = {
+    internalNodeApp: [await address(d.containers.nodes[0], "app"), 5000],
+    internalNodeData: [await address(d.containers.nodes[0], "data"), 5000],
+    proxy: [await address(p.proxy, "dmz"), 8443],
+    redis: ["redis", 6379],
+    postgres: ["postgres", 5432],
+  };
+  const js = `(async () => { const out = {}; ${Object.entries(targets)
+    .map(([k, [h, port]]) => `out[${JSON.stringify(k)}] = await ${TCP(h, port)};`)
+    .join(" ")}
+    const get = (port, path) => new Promise((resolve) => require("http").get({ host: ${JSON.stringify(balancer)}, port, path, timeout: 3000 }, (r) => { r.resume(); resolve(r.statusCode); }).on("error", (e) => resolve(e.code || e.message)).on("timeout", function () { this.destroy(); }));
+    out.internalFrontend = await get(8080, "/api/StandIn/Node");
+    out.stats = await get(9000, "/metrics");
+    out.portalListener = await get(8081, "/api/StandIn/Node");
+    out.integrationListener = await get(8082, "/api/StandIn/Node");
+    console.log(JSON.stringify(out)); })();`;
+  const r = await exec(docker, p.nodes[0], ["node", "-e", js]);
+  const out = JSON.parse(r.stdout.trim()) as Record<string, string | number>;
+  expect([out.redis, out.postgres]).toEqual(["open", "open"]);
+  for (const k of ["internalNodeApp", "internalNodeData", "proxy"]) expect([k, out[k]]).not.toEqual([k, "open"]);
+  for (const k of ["internalFrontend", "stats", "portalListener", "integrationListener"]) expect([k, typeof out[k]]).toEqual([k, "string"]);
+});
+
+test("Redis and PostgreSQL share no network with the proxy; the proxy is on the DMZ alone", async () => {
+  const networks = async (c: string) => Object.keys((await docker.getContainer(c).inspect()).NetworkSettings.Networks).sort();
+  expect(await networks(p.proxy)).toEqual(["dockertier-dmz"]);
+  for (const c of [d.containers.redis, d.containers.postgres]) expect(await networks(c)).toEqual(["dockertier-data", "dockertier-portal-data"]);
+  for (const c of p.nodes) expect(await networks(c)).toEqual(["dockertier-portal", "dockertier-portal-data"]);
+  for (const n of ["dockertier-portal", "dockertier-portal-data"]) expect((await docker.getNetwork(n).inspect()).Internal).toBe(true);
+});
+
+test("the portal nodes sign in to PostgreSQL as their own role; their config keeps SSPUserPassword only; every node has the generated SAU password", async () => {
+  const psql = async (sql: string) => (await exec(docker, d.containers.postgres, ["psql", "-U", "postgres", "-d", "creatio", "-tAc", sql])).stdout.trim();
+  const portalNet = d.config.network.portalDataSubnet as string;
+  expect(await psql(`SELECT DISTINCT usename FROM pg_stat_activity WHERE client_addr << '${portalNet}' AND backend_type = 'client backend'`)).toBe("creatio_portal");
+  expect(await psql("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'creatio_portal'")).toBe("f|f|f");
+  const sau = d.outputs.user_management_sau_password;
+  expect(sau).toMatch(/^[A-Za-z0-9]{32}$/);
+  for (const node of [...p.nodes, ...d.containers.nodes]) {
+    const config = (await exec(docker, node, ["cat", "/app/Terrasoft.WebHost.dll.config"])).stdout;
+    expect(config).toContain(`<add key="UserManagementSauPassword" value="${sau}" />`);
+    expect(config).toMatch(p.nodes.includes(node) ? /<auth providerNames="SSPUserPassword" autoLoginProviderNames="" / : /<auth providerNames="InternalUserPassword,SSPUserPassword" /);
+  }
+  // the bootstrap job ran once, with no network, and finished
+  const job = await docker.getContainer("dockertier-postgres-bootstrap").inspect();
+  expect([job.State.Status, job.State.ExitCode, job.HostConfig.NetworkMode]).toEqual(["exited", 0, "none"]);
+});
