@@ -5,7 +5,7 @@ import { HaproxyBalancer } from "../constructs/balancer/haproxy-balancer";
 import { CreatioNodeSet } from "../constructs/creatio-nodes/creatio-node-set";
 import { PostgresDatabase } from "../constructs/database/postgres-database";
 import { DmzProxy } from "../constructs/dmz-proxy/dmz-proxy";
-import { EndpointGroup, ENDPOINT_GROUPS } from "../constructs/dmz-proxy/endpoints";
+import { EndpointGroup, ENDPOINT_GROUPS, INTEGRATION_ENDPOINTS } from "../constructs/dmz-proxy/endpoints";
 import { balancerBehindPortalProblem } from "../constructs/dmz-proxy/rules";
 import { FarmValidationError } from "../constructs/lib/errors";
 import { farmSubnets, OFFSETS } from "../constructs/networks/address-plan";
@@ -36,8 +36,15 @@ export interface PortalScope {
  */
 export function addPortal(p: PortalScope, portal: PortalConfig): { proxy: DmzProxy; nodes: CreatioNodeSet } {
   const { stack, environment, config, secrets } = p;
-  const problem = balancerBehindPortalProblem(config.balancer.bindAddress ?? DEFAULTS.balancer.bindAddress, portal.bindAddress ?? DEFAULTS.dmzProxy.bindAddress);
-  if (problem) throw new FarmValidationError(`balancer bindAddress: ${problem}`, p.balancer);
+  const portalAddress = portal.bindAddress ?? DEFAULTS.dmzProxy.bindAddress;
+  const published = [
+    ["bindAddress", config.balancer.bindAddress ?? DEFAULTS.balancer.bindAddress, "the internal site"],
+    ["stats.bindAddress", config.balancer.stats?.bindAddress ?? DEFAULTS.balancer.stats.bindAddress, "the stats page"],
+  ] as const;
+  for (const [key, address, what] of published) {
+    const problem = balancerBehindPortalProblem(address, portalAddress, what);
+    if (problem) throw new FarmValidationError(`balancer ${key}: ${problem}`, p.balancer);
+  }
   const subnets = farmSubnets(config.network);
   const dmz = new FarmNetwork(stack, "network-dmz", { name: `${environment}-dmz`, subnet: subnets.dmzSubnet, dmz: true });
   const portalNet = new FarmNetwork(stack, "network-portal", { name: `${environment}-portal`, subnet: subnets.portalSubnet, internal: true });
@@ -81,7 +88,15 @@ export function addPortal(p: PortalScope, portal: PortalConfig): { proxy: DmzPro
   p.balancer.addBackend(nodes, { name: "portal", network: portalNet, listenPort: DEFAULTS.portal.balancerPortalPort, listenOn: dmz, ...fromProxy });
   proxy.forwardPortalTo({ address: p.balancer.addressOn(dmz)!, port: DEFAULTS.portal.balancerPortalPort });
   if (endpoints.length) {
-    p.balancer.addListener({ name: "integrations", backend: "creatio", listenPort: DEFAULTS.portal.balancerIntegrationPort, network: dmz, ...fromProxy });
+    p.balancer.addListener({
+      name: "integrations",
+      backend: "creatio",
+      listenPort: DEFAULTS.portal.balancerIntegrationPort,
+      network: dmz,
+      ...fromProxy,
+      // The endpoints switched on, and nothing else, even if the proxy were taken over.
+      allowPaths: endpoints.flatMap((g) => INTEGRATION_ENDPOINTS[g].map((e) => e.pathPattern)),
+    });
     proxy.forwardIntegrationsTo({ address: p.balancer.addressOn(dmz)!, port: DEFAULTS.portal.balancerIntegrationPort });
   }
   p.redis.allowFrom(nodes, { network: portalData });

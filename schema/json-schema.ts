@@ -11,7 +11,7 @@ const BETWEEN_KEYS =
   "host ports distinct (httpPort, tls.port, stats.port, portal.httpPort, portal.httpsPort); subnets apart (appSubnet, dataSubnet, " +
   "and with a portal dmzSubnet, portalSubnet, portalDataSubnet); publicHost with tls.redirectHttp; nodes fit the subnets; " +
   "maxConnections covers the nodes' pools (the portal's too); metricsPath other than stats.uri; with a portal, balancer.bindAddress " +
-  "neither 0.0.0.0 nor portal.bindAddress and portal.databaseUser other than database.user; extraAllowedPaths not built in and " +
+  "and balancer.stats.bindAddress neither 0.0.0.0 nor portal.bindAddress and portal.databaseUser other than database.user; extraAllowedPaths not built in and " +
   "without . or .. segments; and, between environments on one Docker host, subnets and host ports of their own.";
 
 /** The environment schema as JSON Schema (what a user may write: defaults shown, nothing required that has one). */

@@ -504,18 +504,23 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
     for (const d of duplicateNodeNames(portalNodes.map((n) => at(n, "name")), (i) => `portal.nodes[${i}].name`)) {
       ctx.addIssue({ code: "custom", path: ["portal", "nodes", d.index, "name"], message: d.message });
     }
-    const balancerAddress = at(cfg, "balancer", "bindAddress") ?? DEFAULTS.balancer.bindAddress;
     const portalAddress = at(cfg, "portal", "bindAddress") ?? DEFAULTS.dmzProxy.bindAddress;
-    if (typeof balancerAddress === "string" && typeof portalAddress === "string") {
-      const problem = balancerBehindPortalProblem(balancerAddress, portalAddress);
-      if (problem) ctx.addIssue({ code: "custom", path: ["balancer", "bindAddress"], message: problem });
+    const published: Array<[readonly string[], unknown, string]> = [
+      [["balancer", "bindAddress"], at(cfg, "balancer", "bindAddress") ?? DEFAULTS.balancer.bindAddress, "the internal site"],
+      [["balancer", "stats", "bindAddress"], at(cfg, "balancer", "stats", "bindAddress") ?? DEFAULTS.balancer.stats.bindAddress, "the stats page"],
+    ];
+    for (const [key, address, what] of published) {
+      const problem = typeof address === "string" && typeof portalAddress === "string" ? balancerBehindPortalProblem(address, portalAddress, what) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", path: [...key], message: problem });
     }
     const databaseUser = at(cfg, "database", "user") ?? DEFAULTS.database.user;
-    if (at(cfg, "portal", "databaseUser") === databaseUser) {
+    const portalUser = at(cfg, "portal", "databaseUser") ?? DEFAULTS.portal.databaseUser;
+    if (portalUser === databaseUser) {
       ctx.addIssue({ code: "custom", path: ["portal", "databaseUser"], message: `expected a role other than database.user (${String(databaseUser)}): the portal nodes need their own` });
     }
-    const [httpPort, httpsPort] = [at(cfg, "portal", "httpPort"), at(cfg, "portal", "httpsPort")];
-    if (httpPort !== undefined && httpPort === httpsPort) {
+    const httpPort = at(cfg, "portal", "httpPort") ?? DEFAULTS.dmzProxy.httpPort;
+    const httpsPort = at(cfg, "portal", "httpsPort") ?? DEFAULTS.dmzProxy.httpsPort;
+    if (httpPort === httpsPort) {
       ctx.addIssue({ code: "custom", path: ["portal", "httpsPort"], message: `expected a port other than portal.httpPort (${String(httpPort)})` });
     }
   }

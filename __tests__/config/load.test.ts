@@ -390,6 +390,21 @@ ${extra}`;
       PORTAL().replace("balancer:", "network: { dmzSubnet: 172.30.10.0/24 }\nbalancer:"),
       ["config/dev.yaml:7 network.dmzSubnet: 172.30.10.0/24 overlaps network.appSubnet 172.30.10.0/24"],
     ],
+    [
+      "the stats page published on 0.0.0.0 beside a portal",
+      PORTAL().replace("  stats: { port: 9000, uri: /haproxy_stats, user: admin }", "  stats: { port: 9000, uri: /haproxy_stats, user: admin, bindAddress: 0.0.0.0 }"),
+      ["config/dev.yaml:11 balancer.stats.bindAddress: expected the host address of the internal network: with a portal, 0.0.0.0 publishes the stats page on the address the portal is published on too, got \"0.0.0.0\""],
+    ],
+    [
+      "the nodes' role named like the portal's default one",
+      PORTAL().replace("user: creatio }", "user: creatio_portal }"),
+      ["config/dev.yaml:14 portal.databaseUser: expected a role other than database.user (creatio_portal): the portal nodes need their own, got nothing"],
+    ],
+    [
+      "the portal's HTTP port on its default HTTPS port",
+      PORTAL("  httpPort: 443\n"),
+      ["config/dev.yaml:14 portal.httpsPort: expected a port other than portal.httpPort (443), got nothing"],
+    ],
   ])("GIVEN %s THEN it is refused at the key to change", (_, text, expected) => {
     expect(errorsOf(text)).toEqual(expected);
   });

@@ -90,6 +90,9 @@ const CORPUS: Array<[string, string, boolean]> = [
   ["a portal role named like a reserved one", withPortal("databaseUser: pg_portal", "10.0.0.5"), false],
   ["a portal beside a balancer on 0.0.0.0", withPortal("", "0.0.0.0"), false],
   ["a portal extra path that is built in", withPortal("extraAllowedPaths: [/Login/]", "10.0.0.5"), false],
+  ["a portal beside stats published on 0.0.0.0", withPortal("", "10.0.0.5, stats: { bindAddress: 0.0.0.0 }"), false],
+  ["a portal whose default role is the nodes' role", withPortal("", "10.0.0.5").replace("postgres:16 }", "postgres:16, user: creatio_portal }"), false],
+  ["a portal whose HTTP port is the default HTTPS port", withPortal("httpPort: 443", "10.0.0.5"), false],
 ];
 
 /** The base file with a portal (published on 198.51.100.7) and the balancer on `balancerAddress`. */
@@ -110,8 +113,11 @@ const BETWEEN_KEYS: Record<string, string> = {
   "more nodes than the subnet holds": "nodes fit the subnets",
   "database connections too few for the nodes": "maxConnections covers the nodes' pools",
   "stats uri equal to the metrics path": "metricsPath other than stats.uri",
-  "a portal beside a balancer on 0.0.0.0": "balancer.bindAddress neither 0.0.0.0 nor portal.bindAddress",
+  "a portal beside a balancer on 0.0.0.0": "balancer.bindAddress and balancer.stats.bindAddress neither 0.0.0.0 nor portal.bindAddress",
   "a portal extra path that is built in": "extraAllowedPaths not built in",
+  "a portal beside stats published on 0.0.0.0": "balancer.bindAddress and balancer.stats.bindAddress neither 0.0.0.0 nor portal.bindAddress",
+  "a portal whose default role is the nodes' role": "portal.databaseUser other than database.user",
+  "a portal whose HTTP port is the default HTTPS port": "host ports distinct (httpPort, tls.port, stats.port, portal.httpPort, portal.httpsPort)",
 };
 
 test.each(CORPUS)("%s: schema and synth agree", (name, text, synthValid) => {

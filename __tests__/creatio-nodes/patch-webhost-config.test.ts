@@ -379,6 +379,18 @@ describe.each(AWKS)("a portal node's restrictions with $name", (awk) => {
   });
 
   it.each([
+    ["no <appSettings> at all", FIXTURE_CONFIG.replace(/ {2}<appSettings>[\s\S]*?<\/appSettings>\n/, ""), /UserManagementSauPassword could not be set .*\(no <appSettings> of its own\)/],
+    ["<appSettings configSource=…/>", FIXTURE_CONFIG.replace(/ {2}<appSettings>[\s\S]*?<\/appSettings>\n/, `  <appSettings configSource="appSettings.config" />\n`), /takes its keys from another file/],
+    ["<appSettings file=…> (keys of another file over these)", FIXTURE_CONFIG.replace("<appSettings>", `<appSettings file="more.config">`), /takes its keys from another file/],
+  ])("GIVEN %s and a sau_password_file THEN it fails closed rather than leave the public password in force", (_, content, message) => {
+    expect(content).not.toBe(FIXTURE_CONFIG);
+    const out = patchConfig(awk, content, "1", ["-v", `sau_password_file=${sauFile()}`]);
+    expect(out.status).toBe(2);
+    expect(out.stdout.length).toBe(0);
+    expect(out.stderr.toString()).toMatch(message);
+  });
+
+  it.each([
     ["missing", "/nonexistent/sau", /cannot read the UserManagementSauPassword from \/nonexistent\/sau/],
     ["empty", "", /cannot read the UserManagementSauPassword|must be letters and digits only/],
     ["not alphanumeric", `a"b<c`, /must be letters and digits only/],

@@ -100,14 +100,25 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
     fakeBin = path.join(dir, "bin");
     argvLog = path.join(dir, "psql.argv");
     fs.mkdirSync(fakeBin);
-    // Fake psql: records each argument NUL-terminated, exits with $FAKE_PSQL_EXIT (default 0).
+    // Fake psql. Asked for listen_addresses (the wait), it answers "*", or fails while $FAKE_NOT_READY is set.
+    // Otherwise it records each argument NUL-terminated, counts its runs and exits with $FAKE_PSQL_EXIT (default 0).
     fs.writeFileSync(
       path.join(fakeBin, "psql"),
-      `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done > "$FAKE_PSQL_LOG"\nexit "\${FAKE_PSQL_EXIT:-0}"\n`,
+      [
+        "#!/bin/sh",
+        // $FAKE_TEMP_SERVER_POLLS polls first meet the image's temporary first-start server: it listens on no address.
+        'case "$*" in *"SHOW listen_addresses"*)',
+        '  [ -z "${FAKE_NOT_READY:-}" ] || exit 2',
+        '  echo poll >> "$FAKE_PSQL_LOG.polls"',
+        '  [ "$(wc -l < "$FAKE_PSQL_LOG.polls")" -gt "${FAKE_TEMP_SERVER_POLLS:-0}" ] && echo "*" || echo ""',
+        "  exit 0 ;; esac",
+        `for a in "$@"; do printf '%s\\0' "$a"; done > "$FAKE_PSQL_LOG"`,
+        'echo run >> "$FAKE_PSQL_LOG.runs"',
+        'exit "${FAKE_PSQL_EXIT:-0}"',
+        "",
+      ].join("\n"),
       { mode: 0o755 },
     );
-    // Fake pg_isready: the server is up unless $FAKE_NOT_READY is set.
-    fs.writeFileSync(path.join(fakeBin, "pg_isready"), `#!/bin/sh\n[ -z "\${FAKE_NOT_READY:-}" ]\n`, { mode: 0o755 });
   });
 
   afterAll(() => {
@@ -116,6 +127,8 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
 
   function runScript(script: string, env: Record<string, string>) {
     fs.rmSync(argvLog, { force: true });
+    fs.rmSync(`${argvLog}.runs`, { force: true });
+    fs.rmSync(`${argvLog}.polls`, { force: true });
     const file = path.join(dir, "bootstrap.sh");
     fs.writeFileSync(file, script, { mode: 0o755 });
     const r = spawnSync(file, [], {
@@ -123,7 +136,8 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
       env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_PSQL_LOG: argvLog, ...env },
     });
     const argv = fs.existsSync(argvLog) ? fs.readFileSync(argvLog, "utf8").split("\0").slice(0, -1) : undefined;
-    return { ...r, argv };
+    const runs = fs.existsSync(`${argvLog}.runs`) ? fs.readFileSync(`${argvLog}.runs`, "utf8").split("\n").length - 1 : 0;
+    return { ...r, argv, runs };
   }
 
   test("GIVEN the rendered script THEN it is a POSIX sh script that passes `sh -n` and uses set -eu", () => {
@@ -146,7 +160,7 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
     }
   });
 
-  test("GIVEN a password with shell/SQL metacharacters WHEN the script runs THEN psql gets ON_ERROR_STOP=1, the superuser, the -v variable verbatim and the SQL file", () => {
+  test("GIVEN CREATIO_DB_PASSWORD (a database bootstrapped by hand) WHEN the script runs THEN psql gets ON_ERROR_STOP=1, the superuser, the -v variable verbatim and the SQL file", () => {
     const r = runScript(renderBootstrapScript({ ...MODEL, sqlPath: "/opt/x/b.sql" }), {
       POSTGRES_USER: "postgres",
       CREATIO_DB_PASSWORD: NASTY_PASSWORD,
@@ -162,19 +176,29 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
       "-v", `app_password=${NASTY_PASSWORD}`,
       "-f", "/opt/x/b.sql",
     ]);
+    expect(r.runs).toBe(1);
     expect(r.stdout).not.toContain(NASTY_PASSWORD);
   });
 
-  test("GIVEN psql fails WHEN the script runs THEN the script fails too (set -e)", () => {
-    const r = runScript(renderBootstrapScript(MODEL), {
-      POSTGRES_USER: "postgres",
-      CREATIO_DB_PASSWORD: "pw",
-      FAKE_PSQL_EXIT: "3",
-    });
-    expect(r.argv).toBeDefined();
-    expect(r.status).toBe(3);
+  test("GIVEN the image's temporary first-start server (socket only) WHEN the script starts THEN it waits for the real one before running the SQL", () => {
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw", FAKE_TEMP_SERVER_POLLS: "2" });
+    expect(r.stderr).toBe("");
+    expect([r.status, r.runs, fs.readFileSync(`${argvLog}.polls`, "utf8").split("\n").length - 1]).toEqual([0, 1, 3]);
+  });
+
+  test("GIVEN the SQL fails (psql exit 3) WHEN the script runs THEN it fails at once, saying so", () => {
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw", FAKE_PSQL_EXIT: "3" });
+    expect([r.status, r.runs]).toEqual([1, 1]);
+    expect(r.stderr).toContain("creatio-farm: the bootstrap SQL failed (psql exit 3)");
     expect(r.stdout).not.toContain("done");
   });
+
+  test("GIVEN the connection is lost mid-run (psql exit 2: the server restarted) THEN the run is repeated, five times at most", () => {
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw", FAKE_PSQL_EXIT: "2" });
+    expect([r.status, r.runs]).toEqual([1, 5]);
+    expect(r.stderr).toContain("creatio-farm: the connection to PostgreSQL was lost (attempt 4); running the bootstrap again");
+    expect(r.stderr).toContain("creatio-farm: the bootstrap SQL failed (psql exit 2)");
+  }, 20_000);
 
   test.each([
     ["empty", { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "" }],
@@ -186,12 +210,13 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
     expect(r.argv).toBeUndefined();
   });
 
-  test("GIVEN CREATIO_DB_PASSWORD_FILE WHEN the script runs THEN psql gets the file's password verbatim", () => {
+  test("GIVEN CREATIO_DB_PASSWORD_FILE WHEN the script runs THEN psql gets the file's path, and the password is on no command line", () => {
     const file = path.join(dir, "app-password");
     fs.writeFileSync(file, NASTY_PASSWORD, { mode: 0o400 });
     const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD_FILE: file });
     expect(r.stderr).toBe("");
-    expect(r.argv).toContain(`app_password=${NASTY_PASSWORD}`);
+    expect(r.argv).toContain(`app_password_file=${file}`);
+    expect(r.argv!.join(" ")).not.toContain("it's");
     fs.rmSync(file, { force: true });
   });
 
@@ -209,13 +234,14 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
     expect(r.argv).toBeUndefined();
   });
 
-  test("GIVEN a data role WHEN the script runs THEN psql gets its password from its file, verbatim", () => {
+  test("GIVEN a data role WHEN the script runs THEN psql gets its password file's path, never the password", () => {
     const file = path.join(dir, "role-password");
     fs.writeFileSync(file, NASTY_PASSWORD, { mode: 0o400 });
     const script = renderBootstrapScript({ ...MODEL, dataRoles: [{ name: "creatio_portal", passwordFile: file }] });
     const r = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
     expect(r.stderr).toBe("");
-    expect(r.argv).toContain(`data_role_0_password=${NASTY_PASSWORD.replace(/\n+$/, "")}`);
+    expect(r.argv).toContain(`data_role_0_password_file=${file}`);
+    expect(r.argv!.join(" ")).not.toContain("it's");
     expect(r.stdout).not.toContain(NASTY_PASSWORD);
     fs.rmSync(file, { force: true });
     const missing = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
@@ -237,7 +263,7 @@ describe("data roles (a portal's nodes)", () => {
 
   test("GIVEN a data role WHEN the SQL is rendered THEN it gets rows only: no CREATE on the schema, no ownership, default privileges for the app role's new objects", () => {
     const sql = renderBootstrapSql(WITH_PORTAL);
-    expect(sql).toContain(`\\set data_role 'creatio_portal'`);
+    expect(sql).toContain(`\\set data_role_0 'creatio_portal'`);
     expect(sql).toMatch(/PASSWORD :'data_role_0_password';/);
     expect(sql).toMatch(/REVOKE CREATE ON SCHEMA public FROM :"data_role";/);
     expect(sql).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"data_role";/);

@@ -128,9 +128,12 @@ test("through the proxy: HTTP is redirected, an unknown host and a configuration
     const webhook = await req("POST", "/0/ServiceModel/CESWebhooksService.svc/HandleWebHooks", { body: "{}" });
     return { http, unknownHost, config, config2, internalOnly, webhook };`);
   expect(r.http).toEqual({ status: 301, location: `https://${p.publicHost}:${p.httpsPort}/Login/SSPLogin.html` });
-  expect(r.unknownHost.node).toBe("");
-  expect(r.unknownHost.status).not.toBe(200);
-  for (const k of ["config", "config2", "internalOnly"]) expect([k, r[k].node]).toEqual([k, ""]);
+  // another SNI gets no TLS session: no HTTP status at all
+  expect([r.unknownHost.node, typeof r.unknownHost.status]).toEqual(["", "string"]);
+  // answered by the proxy itself (no node header): an encoded slash 400, a configuration file and an internal path 404
+  expect([r.config.status, r.config.node]).toEqual([400, ""]);
+  expect([r.config2.status, r.config2.node]).toEqual([404, ""]);
+  expect([r.internalOnly.status, r.internalOnly.node]).toEqual([404, ""]);
   expect(d.containers.nodes).toContain(named(r.webhook.node));
 });
 
@@ -184,6 +187,27 @@ test("from a portal node no internal node, neither the balancer's internal front
   expect([out.redis, out.postgres]).toEqual(["open", "open"]);
   for (const k of ["internalNodeApp", "internalNodeData", "proxy"]) expect([k, out[k]]).not.toEqual([k, "open"]);
   for (const k of ["internalFrontend", "stats", "portalListener", "integrationListener"]) expect([k, typeof out[k]]).toEqual([k, "string"]);
+});
+
+test("a proxy taken over reaches no more than the proxy's own routes: the balancer's public frontend and stats refuse it, the integration listener serves the enabled endpoint only", async () => {
+  // bash's /dev/tcp and printf inside the nginx container: a raw HTTP/1.0 request, the status line back
+  const balancer = await address(d.containers.balancer, "dmz");
+  const raw = async (port: number, path: string) => {
+    const script = `exec 3<>/dev/tcp/${balancer}/${port} || { echo refused; exit 0; }; printf 'GET ${path} HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3; timeout 5 cat <&3 || true`;
+    const head = (await exec(docker, p.proxy, ["bash", "-c", script])).stdout.split("\r\n\r\n")[0];
+    // the status line, and whether a node answered (the stand-in names itself in a header)
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? "no answer";
+    return `${status}${/^x-stand-in-node:/im.test(head) ? " from a node" : ""}`;
+  };
+  // the public frontend and stats close the connection at once (tcp-request connection reject): no status line
+  expect(await raw(8080, "/api/StandIn/Node")).toBe("no answer");
+  expect(await raw(9000, "/metrics")).toBe("no answer");
+  // the portal listener serves the proxy (control), the integration listener only the endpoint switched on
+  expect(await raw(8081, "/Login/SSPLogin.html")).toBe("200 from a node");
+  expect(await raw(8082, "/ServiceModel/AppInstallerService.svc/Install")).toBe("404");
+  expect(await raw(8082, "/api/StandIn/Node")).toBe("404");
+  // the stand-in has no such service (404), but the request reached it
+  expect(await raw(8082, "/ServiceModel/CESWebHooksService.svc/HandleWebHooks")).toBe("404 from a node");
 });
 
 test("Redis and PostgreSQL share no network with the proxy; the proxy is on the DMZ alone", async () => {

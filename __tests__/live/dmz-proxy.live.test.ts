@@ -41,7 +41,8 @@ beforeAll(async () => {
   await startLoopbackBalancer(teardown, {
     servers: [{ name: "c1", port: standIns.c1 }],
     portal: { port: portalPort, servers: [{ name: "p1", port: standIns.p1 }, { name: "p2", port: standIns.p2 }], ...proxyOnly },
-    integration: { port: integrationPort, ...proxyOnly },
+    // the integration listener serves the paths of the endpoints switched on, as app/portal.ts renders it
+    integration: { port: integrationPort, ...proxyOnly, allowPaths: [...INTEGRATION_ENDPOINTS.bulkEmail, ...INTEGRATION_ENDPOINTS.scim].map((e) => e.pathPattern) },
   });
   [httpPort, httpsPort] = [await freePort(), await freePort()];
   nginx = teardown.add(
@@ -243,11 +244,28 @@ test("the rate limit answers 429 beyond the burst, and the node does not see tho
 });
 
 test("the balancer's DMZ listeners take connections from the proxy only", async () => {
-  for (const port of [portalPort, integrationPort]) {
+  for (const [port, path] of [[portalPort, "/Login/SSPLogin.html"], [integrationPort, "/rest/scim/v2/Users"]] as const) {
     // from another address, even one the listener would otherwise serve: refused before a byte is read
-    await expect(request({ port, path: "/Login/SSPLogin.html", localAddress: "127.0.0.2" })).rejects.toThrow(/socket hang up|ECONNRESET/);
-    expect((await request({ port, path: "/Login/SSPLogin.html", localAddress: "127.0.0.1" })).status).toBe(200);
+    await expect(request({ port, path, localAddress: "127.0.0.2" })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect((await request({ port, path, localAddress: "127.0.0.1" })).status).toBe(200);
   }
+});
+
+test("the integration listener serves the enabled endpoints' paths only, even to the proxy's own address (a proxy taken over)", async () => {
+  const c1 = await counts("c1");
+  const statuses: Record<string, number> = {};
+  for (const path of ["/Login/SSPLogin.html", "/ServiceModel/AppInstallerService.svc/Install", "/0/odata/Contact", "/SERVICEMODEL/cesWEBHOOKSservice.svc/HandleWebHooks", "/rest/scim/v2/Users"]) {
+    statuses[path] = (await request({ port: integrationPort, path, localAddress: "127.0.0.1" })).status;
+  }
+  expect(statuses).toEqual({
+    "/Login/SSPLogin.html": 404,
+    "/ServiceModel/AppInstallerService.svc/Install": 404,
+    "/0/odata/Contact": 404,
+    "/SERVICEMODEL/cesWEBHOOKSservice.svc/HandleWebHooks": 200,
+    "/rest/scim/v2/Users": 200,
+  });
+  const seen = await counts("c1");
+  expect(Object.values(seen).reduce((a, b) => a + b, 0) - Object.values(c1).reduce((a, b) => a + b, 0)).toBe(2);
 });
 
 test("no process is left behind", async () => {

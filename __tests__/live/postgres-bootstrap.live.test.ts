@@ -197,6 +197,7 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
       ["alter the app role's table", "ALTER TABLE public.probe ADD COLUMN x int", /must be owner of table probe/],
       ["drop it", "DROP TABLE public.probe", /must be owner of table probe/],
       ["truncate it", "TRUNCATE public.probe", /permission denied for table probe/],
+      ["reset a sequence (setval)", "SELECT setval('public.later_id_seq', 1000)", /permission denied for sequence later_id_seq/],
       ["connect to the postgres database", null, /permission denied for database "postgres"/],
     ])("THEN it may not %s", (_, sql, message) => {
       const s = server();
@@ -205,10 +206,23 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
       expect(r.stderr).toMatch(message);
     });
 
-    test("GIVEN drift (the role made a superuser, its password changed) WHEN the bootstrap runs again THEN it converges", () => {
-      admin("postgres", "ALTER ROLE creatio_portal SUPERUSER CREATEDB PASSWORD 'drifted'");
+    test("GIVEN drift (the role made a superuser and a member of the app role, its password changed) WHEN the bootstrap runs again THEN it converges", () => {
+      admin("postgres", "ALTER ROLE creatio_portal SUPERUSER CREATEDB INHERIT PASSWORD 'drifted'; GRANT creatio_app TO creatio_portal; GRANT pg_write_all_data TO creatio_portal");
       ok(runInitScript(portalModel, NEW_PASSWORD));
-      expect(admin("postgres", "SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = 'creatio_portal'")).toBe("f|f");
+      expect(admin("postgres", "SELECT rolsuper, rolcreatedb, rolinherit FROM pg_roles WHERE rolname = 'creatio_portal'")).toBe("f|f|f");
+      expect(admin("postgres", "SELECT count(*) FROM pg_auth_members WHERE member = 'creatio_portal'::regrole")).toBe("0");
+      expect(ok(server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT current_user"))).toBe("creatio_portal");
+    });
+
+    test("GIVEN the portal is gone WHEN the bootstrap runs without its role THEN the role can no longer log in; a role made by hand is untouched", () => {
+      admin("postgres", "CREATE ROLE someone_elses LOGIN PASSWORD 'theirs'");
+      ok(runInitScript(MODEL, NEW_PASSWORD));
+      expect(admin("postgres", "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('creatio_portal', 'someone_elses') ORDER BY 1")).toBe("creatio_portal|f\nsomeone_elses|t");
+      const r = server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT 1");
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/is not permitted to log in/);
+      // and back: configured again, it logs in again
+      ok(runInitScript(portalModel, NEW_PASSWORD));
       expect(ok(server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT current_user"))).toBe("creatio_portal");
     });
   });

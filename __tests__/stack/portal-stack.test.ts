@@ -67,7 +67,7 @@ describe("GIVEN an environment with a portal", () => {
     const job = containers(tf)["test-postgres-bootstrap"];
     const role = job.upload.find((u: any) => u.file === "/opt/creatio-farm/role-password-creatio_portal");
     expect([role.permissions, role.content]).toEqual(["0600", expect.stringMatching(/^\$\{random_password\.secrets_database-portal-password_\w+\.result\}$/)]);
-    expect(file(tf, "test-postgres-bootstrap", "/opt/creatio-farm/bootstrap.sql")).toContain("\\set data_role 'creatio_portal'");
+    expect(file(tf, "test-postgres-bootstrap", "/opt/creatio-farm/bootstrap.sql")).toContain("\\set data_role_0 'creatio_portal'");
     // every node starts after the bootstrap
     for (const name of ["test-portal-p1", "test-creatio-node-1"]) expect(containers(tf)[name].depends_on).toEqual([expect.stringMatching(/^docker_container\.database_bootstrap_/)]);
   });
@@ -109,7 +109,24 @@ test("GIVEN no portal THEN nothing of it exists", () => {
   expect(tf.output.portal_url).toBeUndefined();
 });
 
-test("GIVEN a config that skipped the schema, with the balancer on 0.0.0.0 beside a portal THEN the construct tier refuses it with the balancer's path", () => {
-  const cfg = { ...config(portalInput()), balancer: { ...config(portalInput()).balancer, bindAddress: "0.0.0.0" } } as FarmConfig;
-  expect(() => new CreatioFarmStack(Testing.app(), "test", cfg)).toThrow(/\[test\/balancer\] balancer bindAddress: expected the host address of the internal network/);
+test.each([
+  ["the balancer", { bindAddress: "0.0.0.0" }, /\[test\/balancer\] balancer bindAddress: expected the host address of the internal network/],
+  ["the stats page", { stats: { bindAddress: "198.51.100.7" } }, /\[test\/balancer\] balancer stats\.bindAddress: expected another host address than the portal's/],
+])("GIVEN a config that skipped the schema, with %s on the public address beside a portal THEN the construct tier refuses it with the balancer's path", (_, balancer, message) => {
+  const valid = config(portalInput());
+  const cfg = { ...valid, balancer: { ...valid.balancer, ...balancer } } as FarmConfig;
+  expect(() => new CreatioFarmStack(Testing.app(), "test", cfg)).toThrow(message);
+});
+
+test("GIVEN endpoints THEN the integration listener serves their paths only, the patterns the proxy uses", () => {
+  const { tf } = synthFarmStack(config(portalInput({ endpoints: { bulkEmail: true } })));
+  const cfg = file(tf, "test-haproxy-config", "/opt/creatio-farm/staged/haproxy.cfg");
+  const integration = cfg.slice(cfg.indexOf("frontend fe_integrations"), cfg.indexOf("\nfrontend ", cfg.indexOf("frontend fe_integrations") + 1));
+  expect(integration.match(/acl allowed_path path_reg -i '[^']+'/g)).toEqual([
+    "acl allowed_path path_reg -i '^/(?:0/)?ServiceModel/CESWebHooksService\\.svc/HandleWebHooks$'",
+    "acl allowed_path path_reg -i '^/(?:0/)?ServiceModel/CESTroubleshootingService\\.svc/emailstate$'",
+  ]);
+  expect(integration).toContain("http-request deny deny_status 404 unless allowed_path");
+  // the portal's own listener has no such list: the proxy's allow-list and the nodes decide
+  expect(cfg.slice(cfg.indexOf("frontend fe_portal"), cfg.indexOf("frontend fe_integrations"))).not.toContain("allowed_path");
 });

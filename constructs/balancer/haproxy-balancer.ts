@@ -190,6 +190,11 @@ export interface ListenerOptions {
   readonly trustForwardedFrom?: readonly string[];
   /** As in `BackendOptions`. @default - anyone on the listener's networks */
   readonly onlyFrom?: readonly string[];
+  /**
+   * Case-insensitive regular expressions (PCRE) of the only paths the listener serves; anything else is 404 (the
+   * integration endpoints a proxy in front may pass). @default - every path
+   */
+  readonly allowPaths?: readonly string[];
 }
 
 interface Backend {
@@ -293,7 +298,14 @@ export class HaproxyBalancer extends Construct {
       },
       healthCheck,
       backends: this.backends.map((b) => this.renderBackend(b)),
-      extraListeners: this.listeners.map((l) => ({ name: l.name, bind: `:${l.listenPort}`, backend: l.backend, trustForwardedFrom: l.trustForwardedFrom, onlyFrom: l.onlyFrom })),
+      extraListeners: this.listeners.map((l) => ({
+        name: l.name,
+        bind: `:${l.listenPort}`,
+        backend: l.backend,
+        trustForwardedFrom: l.trustForwardedFrom,
+        onlyFrom: l.onlyFrom,
+        allowPaths: l.allowPaths,
+      })),
       // The public listeners serve the app network and the host's published ports; a container on any other network
       // of the balancer (the DMZ proxy, the portal nodes) reaches only the listeners made for it.
       publicRejectFrom: this.otherNetworks().map((n) => ({ subnet: n.subnet, except: n.gateway })),
@@ -454,7 +466,7 @@ export class HaproxyBalancer extends Construct {
     if (!this.backends.some((b) => b.name === options.backend)) throw new FarmValidationError(`addListener: no backend named "${options.backend}"`, this);
     this.checkListener(options.name, options.listenPort, options.trustForwardedFrom ?? [], options.onlyFrom ?? []);
     this.join(options.network);
-    this.listeners.push({ ...options, trustForwardedFrom: options.trustForwardedFrom ?? [], onlyFrom: options.onlyFrom ?? [] });
+    this.listeners.push({ ...options, trustForwardedFrom: options.trustForwardedFrom ?? [], onlyFrom: options.onlyFrom ?? [], allowPaths: options.allowPaths ?? [] });
   }
 
   /** Attaches the balancer to `network` (idempotent); its address there. */

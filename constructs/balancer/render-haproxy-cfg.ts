@@ -89,6 +89,8 @@ export interface HaproxyListener {
   readonly backend: string;
   readonly trustForwardedFrom?: readonly string[];
   readonly onlyFrom?: readonly string[];
+  /** Case-insensitive regular expressions (PCRE) of the only paths it serves; every other path is 404. @default - any */
+  readonly allowPaths?: readonly string[];
 }
 
 export interface HaproxyTls {
@@ -203,6 +205,8 @@ interface FrontendView {
   /** Per-source limits apply; not behind a trusted proxy, where every connection has the proxy's address. */
   readonly perSource: boolean;
   readonly backend: string;
+  /** The only paths served (regular expressions, single-quoted in the file); empty = any. */
+  readonly allowPaths: readonly string[];
 }
 
 /** Connections kept for the stats listener (page and /metrics) on top of the public listeners. */
@@ -367,6 +371,7 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       rejectFrom: model.publicRejectFrom ?? [],
       perSource: true,
       backend: publicBackend,
+      allowPaths: [],
     },
   ];
   if (tls) {
@@ -382,9 +387,10 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
       rejectFrom: model.publicRejectFrom ?? [],
       perSource: true,
       backend: publicBackend,
+      allowPaths: [],
     });
   }
-  const own = (name: string, bind: string, backend: string, trust: readonly string[] = [], onlyFrom: readonly string[] = []): FrontendView => ({
+  const own = (name: string, bind: string, backend: string, trust: readonly string[] = [], onlyFrom: readonly string[] = [], allowPaths: readonly string[] = []): FrontendView => ({
     name: `fe_${name}`,
     binds: [bind],
     proto: "http",
@@ -396,13 +402,18 @@ function frontends(model: HaproxyModel, publicBackend: string): FrontendView[] {
     rejectFrom: [],
     perSource: trust.length === 0,
     backend,
+    allowPaths: allowPaths.map((re) => {
+      // Written between single quotes, where HAProxy interprets nothing: a quote or a line break would end it.
+      if (/['\r\n]/.test(re) || re === "") throw new Error(`listener ${name}: a path pattern may not be empty or hold ' or a line break`);
+      return re;
+    }),
   });
   for (const b of model.backends) {
     if (b.listen) views.push(own(b.name, b.listen.bind, b.name, b.listen.trustForwardedFrom, b.listen.onlyFrom));
   }
   for (const l of model.extraListeners ?? []) {
     if (!model.backends.some((b) => b.name === l.backend)) throw new Error(`listener ${l.name}: no backend named ${l.backend}`);
-    views.push(own(l.name, l.bind, l.backend, l.trustForwardedFrom, l.onlyFrom));
+    views.push(own(l.name, l.bind, l.backend, l.trustForwardedFrom, l.onlyFrom, l.allowPaths));
   }
   return views;
 }

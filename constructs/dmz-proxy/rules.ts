@@ -15,12 +15,15 @@ export function allowedPrefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
-/** Why `bindAddress` of the internal balancer leaves it reachable where the portal is published, or undefined. */
-export function balancerBehindPortalProblem(balancerBindAddress: string, portalBindAddress: string): string | undefined {
-  if (balancerBindAddress === "0.0.0.0") {
-    return "expected the host address of the internal network: with a portal, 0.0.0.0 publishes the internal site on the address the portal is published on too";
+/**
+ * Why a balancer port bound to `bindAddress` would be reachable where the portal is published, or undefined: with a
+ * portal, the proxy is the only component on the public address. `what` names what the port serves.
+ */
+export function balancerBehindPortalProblem(bindAddress: string, portalBindAddress: string, what = "the internal site"): string | undefined {
+  if (bindAddress === "0.0.0.0") {
+    return `expected the host address of the internal network: with a portal, 0.0.0.0 publishes ${what} on the address the portal is published on too`;
   }
-  if (balancerBindAddress === portalBindAddress) {
+  if (bindAddress === portalBindAddress) {
     return `expected another host address than the portal's (${portalBindAddress}): the portal's proxy is the only component published there`;
   }
   return undefined;

@@ -96,6 +96,7 @@ export interface LoopbackOptions {
     readonly port: number;
     readonly trustForwardedFrom?: readonly string[];
     readonly onlyFrom?: readonly string[];
+    readonly allowPaths?: readonly string[];
   };
   /** @default - maxConnections 1000 and the product's per-source and per-node limits */
   readonly limits?: Partial<HaproxyLimits>;
@@ -165,7 +166,7 @@ export function loopbackModel(opts: LoopbackOptions): HaproxyModel {
         : []),
     ],
     extraListeners: opts.integration
-      ? [{ name: "integration", bind: `127.0.0.1:${opts.integration.port}`, backend: "creatio", trustForwardedFrom: opts.integration.trustForwardedFrom, onlyFrom: opts.integration.onlyFrom }]
+      ? [{ name: "integration", bind: `127.0.0.1:${opts.integration.port}`, backend: "creatio", trustForwardedFrom: opts.integration.trustForwardedFrom, onlyFrom: opts.integration.onlyFrom, allowPaths: opts.integration.allowPaths }]
       : undefined,
     stats: {
       bind: `127.0.0.1:${opts.statsPort}`,

@@ -4,7 +4,7 @@
 # Connects as the superuser over the server's unix socket (PGHOST, a volume shared with the database container
 # alone): the superuser has no network login. Converges the application role, its database and every data role.
 # Needs: POSTGRES_USER (the superuser); the application role's password in the file CREATIO_DB_PASSWORD_FILE names
-# (or CREATIO_DB_PASSWORD: a database bootstrapped by hand).
+# (or CREATIO_DB_PASSWORD, for a database bootstrapped by hand: then it is on psql's command line).
 set -eu
 
 fail() { echo "creatio-farm: $*" >&2; exit 1; }
@@ -13,22 +13,35 @@ fail() { echo "creatio-farm: $*" >&2; exit 1; }
 if [ -n "${CREATIO_DB_PASSWORD_FILE:-}" ]; then
   [ -r "$CREATIO_DB_PASSWORD_FILE" ] \
     || fail "CREATIO_DB_PASSWORD_FILE ($CREATIO_DB_PASSWORD_FILE) is not readable by $(id -un); refusing to bootstrap the Creatio database"
-  CREATIO_DB_PASSWORD=$(cat "$CREATIO_DB_PASSWORD_FILE")
+  [ -s "$CREATIO_DB_PASSWORD_FILE" ] || fail "CREATIO_DB_PASSWORD_FILE ($CREATIO_DB_PASSWORD_FILE) is empty; refusing to bootstrap the Creatio database"
+  set -- -v "app_password_file=$CREATIO_DB_PASSWORD_FILE"
+elif [ -n "${CREATIO_DB_PASSWORD:-}" ]; then
+  set -- -v "app_password=$CREATIO_DB_PASSWORD"
+else
+  fail "CREATIO_DB_PASSWORD_FILE and CREATIO_DB_PASSWORD are not set; refusing to bootstrap the Creatio database"
 fi
-[ -n "${CREATIO_DB_PASSWORD:-}" ] || fail "CREATIO_DB_PASSWORD is empty or not set; refusing to bootstrap the Creatio database"
 
-# The database container starts beside this job: on a first apply initdb runs before the server accepts connections.
+# The database container starts beside this job. On an empty volume its entrypoint first runs a temporary server
+# that listens on the socket only (listen_addresses ''), then stops it fast and starts the real one: wait for the
+# real one, or the run would be cut off mid-way.
 waited=0
-until pg_isready --quiet --username "$POSTGRES_USER" --dbname postgres; do
+until [ -n "$(psql --no-psqlrc --no-password --quiet --tuples-only --no-align --username "$POSTGRES_USER" --dbname postgres \
+  --command 'SHOW listen_addresses' 2>/dev/null)" ]; do
   waited=$((waited + 1))
   [ "$waited" -lt 300 ] || fail "PostgreSQL did not accept connections on ${PGHOST:-the default socket} within 300 s"
   sleep 1
 done
 
 echo "creatio-farm: bootstrapping database 'creatio' for role 'creatio'"
-psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password \
-  --username "$POSTGRES_USER" \
-  --dbname postgres \
-  -v app_password="$CREATIO_DB_PASSWORD" \
-  -f '/opt/creatio-farm/bootstrap.sql'
+# Idempotent: a run whose connection was lost (psql exit 2: the server restarted under it) is run again.
+attempt=1
+while :; do
+  status=0
+  psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "$POSTGRES_USER" --dbname postgres "$@" -f '/opt/creatio-farm/bootstrap.sql' || status=$?
+  [ "$status" -eq 0 ] && break
+  [ "$status" -eq 2 ] && [ "$attempt" -lt 5 ] || fail "the bootstrap SQL failed (psql exit $status); see the lines above"
+  echo "creatio-farm: the connection to PostgreSQL was lost (attempt $attempt); running the bootstrap again" >&2
+  attempt=$((attempt + 1))
+  sleep 2
+done
 echo "creatio-farm: bootstrap of 'creatio' done"

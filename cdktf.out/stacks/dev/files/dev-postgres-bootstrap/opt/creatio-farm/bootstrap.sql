@@ -2,10 +2,16 @@
 -- creatio-farm: Creatio PostgreSQL bootstrap.
 -- Idempotent: safe to run again (existing role/database are converged, not recreated).
 -- Run as a superuser, connected to the "postgres" database, with:
---   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password=… [-v data_role_<n>_password=…] -f <this file>
+--   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password_file=<file> [-v data_role_<n>_password_file=<file>] -f <this file>
+-- (or -v app_password=<password> by hand: a command line is visible to every process of the host).
 \set ON_ERROR_STOP on
 \set db_name 'creatio'
 \set app_user 'creatio'
+
+-- 0. Passwords from their files (the whole file but a final newline) -----------------
+\if :{?app_password_file}
+  \set app_password `cat :'app_password_file'`
+\endif
 
 -- 1. Preconditions -----------------------------------------------------------------
 \if :{?app_password}
@@ -57,3 +63,10 @@ REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 \connect :"db_name"
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";
+
+-- 6. Data roles of clients that are gone (a portal removed): no login any more; their grants stay for a DBA to drop.
+SELECT format('ALTER ROLE %I NOLOGIN', r.rolname)
+  FROM pg_catalog.pg_roles r
+  JOIN pg_catalog.pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass
+ WHERE d.description = 'creatio-farm data role' AND r.rolcanlogin
+\gexec

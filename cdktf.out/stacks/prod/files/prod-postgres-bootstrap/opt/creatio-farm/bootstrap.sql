@@ -2,10 +2,20 @@
 -- creatio-farm: Creatio PostgreSQL bootstrap.
 -- Idempotent: safe to run again (existing role/database are converged, not recreated).
 -- Run as a superuser, connected to the "postgres" database, with:
---   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password=… [-v data_role_<n>_password=…] -f <this file>
+--   psql -v ON_ERROR_STOP=1 --no-psqlrc -v app_password_file=<file> [-v data_role_<n>_password_file=<file>] -f <this file>
+-- (or -v app_password=<password> by hand: a command line is visible to every process of the host).
 \set ON_ERROR_STOP on
 \set db_name 'creatio'
 \set app_user 'creatio'
+\set data_role_0 'creatio_portal'
+
+-- 0. Passwords from their files (the whole file but a final newline) -----------------
+\if :{?app_password_file}
+  \set app_password `cat :'app_password_file'`
+\endif
+\if :{?data_role_0_password_file}
+  \set data_role_0_password `cat :'data_role_0_password_file'`
+\endif
 
 -- 1. Preconditions -----------------------------------------------------------------
 \if :{?app_password}
@@ -68,23 +78,43 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";
 
 -- 5. Data role "creatio_portal": another client's own login (the portal nodes'). It reads and writes the rows of the
---    database and may create no object, own none and change no schema: Creatio's schema changes stay with the
---    application role. Objects the application role creates later are granted by default privileges.
-\set data_role 'creatio_portal'
+--    database and may create no object, own none, inherit no other role's rights and change no schema: Creatio's
+--    schema changes stay with the application role. Objects the application role creates later are granted by
+--    default privileges. The comment marks it as the farm's, so it loses its login once no client has it.
+\set data_role :data_role_0
 SELECT format('CREATE ROLE %I', :'data_role')
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'data_role')
 \gexec
 
 ALTER ROLE :"data_role" WITH
-  LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT
+  LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT
   CONNECTION LIMIT -1 VALID UNTIL 'infinity'
   PASSWORD :'data_role_0_password';
+COMMENT ON ROLE :"data_role" IS 'creatio-farm data role';
+-- A role of that name made by hand may be a member of others (the application role, pg_write_all_data, ...).
+SELECT format('REVOKE %I FROM %I', g.rolname, m.rolname)
+  FROM pg_catalog.pg_auth_members a
+  JOIN pg_catalog.pg_roles g ON g.oid = a.roleid
+  JOIN pg_catalog.pg_roles m ON m.oid = a.member
+ WHERE m.rolname = :'data_role'
+\gexec
 GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"data_role";
 REVOKE CREATE ON SCHEMA public FROM :"data_role";
 GRANT USAGE ON SCHEMA public TO :"data_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"data_role";
-GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO :"data_role";
+-- nextval needs USAGE; UPDATE (setval) would let it reset a sequence.
+REVOKE UPDATE ON ALL SEQUENCES IN SCHEMA public FROM :"data_role";
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"data_role";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO :"data_role";
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"data_role";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO :"data_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public REVOKE UPDATE ON SEQUENCES FROM :"data_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"data_role";
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO :"data_role";
+
+-- 6. Data roles of clients that are gone (a portal removed): no login any more; their grants stay for a DBA to drop.
+SELECT format('ALTER ROLE %I NOLOGIN', r.rolname)
+  FROM pg_catalog.pg_roles r
+  JOIN pg_catalog.pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass
+ WHERE d.description = 'creatio-farm data role' AND r.rolcanlogin
+   AND r.rolname <> :'data_role_0'
+\gexec

@@ -27,7 +27,8 @@
 #     defined as a <provider name=...> of that <auth>'s <providers>, else it fails.
 #   * With -v sau_password_file=F, UserManagementSauPassword in <appSettings> gets the
 #     password in F (letters and digits only; first line): rewritten or inserted like
-#     TenantId. The distribution ships a fixed, public value there.
+#     TenantId. The distribution ships a fixed, public value there. Fails when it cannot
+#     be set: no <appSettings> of the root's own, or one with configSource/file.
 #   * With -v require_redis_stores=1 (the entrypoint passes it), checks that the
 #     stores `configureWebFarmMode` moves to Redis are Redis-backed: the Application
 #     level of <storeDataAdapters>, the Workspace and Application levels of
@@ -212,6 +213,7 @@ function appsettings_add(i, tag, tail,    kk, lk) {
         part[i] = set_value(tag, tenant_id) tail
     } else if (lk == "usermanagementsaupassword" && sau_password != "") {
         sau_seen++
+        sau_done++
         part[i] = set_value(tag, sau_password) tail
     }
 }
@@ -246,7 +248,7 @@ function finish_block(i,    k, n) {
 function finish_appsettings(i,    n) {
     n = 0
     if (!tenant_seen) el[++n] = "<add key=\"TenantId\" value=\"" tenant_id "\" />"
-    if (sau_password != "" && !sau_seen) el[++n] = "<add key=\"UserManagementSauPassword\" value=\"" sau_password "\" />"
+    if (sau_password != "" && !sau_seen) { el[++n] = "<add key=\"UserManagementSauPassword\" value=\"" sau_password "\" />"; sau_done++ }
     insert_before_close(i, n, ahasind, aind)
     tenant_seen = 1
     sau_seen = 1
@@ -311,7 +313,7 @@ END {
 
     np = split(data, part, "<")
     depth = 0; qc = 0; qd = 0; as = 0; nqc = 0; nblk = 0; tenant_seen = 0; nas = 0
-    ts = 0; sd = 0; ssec = ""; ahasind = 0; aind = ""; au = 0; ap = 0; nauth = 0; sau_seen = 0
+    ts = 0; sd = 0; ssec = ""; ahasind = 0; aind = ""; au = 0; ap = 0; nauth = 0; sau_seen = 0; sau_done = 0
     for (i = 2; i <= np; i++) {
         p = part[i]
         if (substr(p, 1, 3) == "!--")      { i = skip_until(i, 4, "-->", "comment"); continue }
@@ -348,6 +350,10 @@ END {
         } else if ((name == "remove" || name == "clear") && qd && lvl == qd + 1) {
             quartz_remove(i, tag, name == "clear")
         } else if (name == "appSettings" && lvl == 2) {
+            # .NET reads appSettings from configSource/file instead of (or over) this element: a replaced password
+            # here would not be the one in force.
+            if (sau_password != "" && parse_attrs(tag) && (attr_index("configSource") || attr_index("file")))
+                fail("<appSettings> at line " lineno(i) " of " src " takes its keys from another file; refusing to start without the generated UserManagementSauPassword in force")
             if (!selfclose) { nas++; as = lvl }
         } else if (name == "add" && as && lvl == as + 1) {
             appsettings_add(i, tag, tail)
@@ -375,6 +381,8 @@ END {
     if (!nqc) fail("no <quartzConfig> element in " src "; refusing to start a farm node with unknown Quartz settings")
     if (!nblk) fail("no <quartz> block inside <quartzConfig> in " src "; refusing to start a farm node with unknown Quartz settings")
     if (!nas) note("note: no <appSettings> element in " src "; TenantId not set")
+    if (sau_password != "" && !sau_done)
+        fail("UserManagementSauPassword could not be set in " src " (no <appSettings> of its own); refusing to start with the distribution's public one")
     if (auth_providers != "") {
         if (!nauth) fail("no <auth> element in <terrasoft> of " src "; refusing to start a node whose sign-in providers cannot be limited")
         if (nauth > 1) fail("more than one <auth> element in <terrasoft> of " src)
