@@ -64,6 +64,7 @@ export class CreatioFarmStack extends TerraformStack {
       maxConnections: database.maxConnections,
       nodePoolSize: database.nodePoolSize,
       resources: database.resources && { memoryMb: database.resources.memoryMb, cpus: database.resources.cpus },
+      restore: database.restore && { backup: database.restore.backup, typeCasts: database.restore.typeCasts },
     });
     this.redis = new RedisCache(this, "redis", {
       environment,

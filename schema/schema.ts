@@ -17,7 +17,7 @@ import { HAPROXY_TOO_OLD_PATTERN, HOST_NAME, haproxyVersionProblem, metricsPathP
 import { APP_DIR_JSON_SCHEMA, appDirProblem, duplicateNodeNames } from "../constructs/creatio-nodes/rules";
 import { POSTGRES } from "../constructs/database/database-endpoint";
 import { connectionBudgetProblem } from "../constructs/database/pool-sizing";
-import { POSTGRES_UNSUPPORTED_PATTERN, postgresVersionProblem } from "../constructs/database/rules";
+import { POSTGRES_UNSUPPORTED_PATTERN, postgresVersionProblem, RESTORE_FILE_JSON_SCHEMA, restoreFileProblem } from "../constructs/database/rules";
 import { RESERVED_DATABASES, RESERVED_ROLES } from "../constructs/database/render-bootstrap";
 import { ALLOWED_PREFIX_PATTERN, allowedPrefixProblem, balancerBehindPortalProblem } from "../constructs/dmz-proxy/rules";
 import { ENDPOINT_GROUPS } from "../constructs/dmz-proxy/endpoints";
@@ -78,6 +78,16 @@ const certificatePath = (host: string) =>
       if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
     })
     .meta(CERTIFICATE_PATH_JSON_SCHEMA);
+
+/** A file of Creatio's distribution on the Docker host, mounted read-only into the bootstrap job. */
+const restoreFile = (example: string) =>
+  z
+    .string({ error: `expected a path on the Docker host such as ${example}` })
+    .superRefine((p, ctx) => {
+      const problem = restoreFileProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: p });
+    })
+    .meta(RESTORE_FILE_JSON_SCHEMA);
 
 /** A PostgreSQL login role of the farm: an SQL name that is not one PostgreSQL reserves. */
 const roleName = () =>
@@ -316,6 +326,18 @@ const database = mapping({
     .optional().meta({ default: DEFAULTS.database.nodePoolSize })
     .describe("Npgsql pool limit of each of a node's two connection strings (db, dbPostgreSql)."),
   resources: resources("1024 + 10 × maxConnections"),
+  restore: mapping({
+    backup: restoreFile("/srv/creatio/8.3.1/db/BPMonline831.backup").describe(
+      "Path on the Docker host of the distribution's backup (db/*.backup): restored once, when the database is empty.",
+    ),
+    typeCasts: restoreFile("/srv/creatio/8.3.1/db/CreateTypeCastsPostgreSql.sql").describe(
+      "Path on the Docker host of the distribution's CreateTypeCastsPostgreSql.sql, run after the restore.",
+    ),
+  })
+    .optional()
+    .describe(
+      "Restore Creatio's backup in the bootstrap job, once, into an empty database: into a scratch database, type casts run, objects handed to database.user, then swapped in. A database that holds a table is never touched.",
+    ),
 });
 
 const network = mapping({

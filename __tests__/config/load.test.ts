@@ -409,3 +409,9 @@ ${extra}`;
     expect(errorsOf(text)).toEqual(expected);
   });
 });
+
+test("a restore file under /proc is refused at its key, with the line", () => {
+  expect(errorsOf(VALID.replace("user: creatio }", "user: creatio, restore: { backup: /srv/db/a.backup, typeCasts: /proc/self/environ } }"))).toEqual([
+    'config/dev.yaml:13 database.restore.typeCasts: expected a file outside the kernel\'s, the devices\' and Docker\'s own trees, got "/proc/self/environ"',
+  ]);
+});

@@ -6,17 +6,18 @@
 import * as fs from "fs";
 import * as path from "path";
 import WebSocket from "ws";
-import YAML from "yaml";
-import { synthFarm } from "../../main";
-import { Applier } from "./support/apply/applier";
 import { engine, exec } from "./support/engine";
 import { applierFor, ENV, loadDeployment, waitUntilServing } from "./support/farm";
+import { applyStack as applyTo, synthesizeWith as synthesize } from "./support/resynth";
 import { serverStates } from "./support/haproxy-stats";
 import { get, login, request } from "./support/http";
 import { waitFor } from "./support/wait";
 
 const docker = engine();
 const d = loadDeployment();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const synthesizeWith = (edit: (config: Record<string, any>) => void, name: string) => synthesize(d, edit, name);
+const applyStack = (stackDir: string) => applyTo(docker, d, stackDir);
 
 /** One command on HAProxy's runtime API, from inside the balancer (perl-base: the image has no socat). */
 async function runtime(command: string): Promise<string> {
@@ -30,32 +31,6 @@ async function runtime(command: string): Promise<string> {
 async function weights(): Promise<Record<string, number>> {
   const body = (await get(d.statsPort, "/metrics?scope=server")).body;
   return Object.fromEntries([...body.matchAll(/^haproxy_server_weight\{proxy="be_creatio",server="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
-}
-
-/** Synthesizes the deployed environment with `edit` applied, into a folder of its own; the new stack folder. */
-function synthesizeWith(edit: (config: Record<string, any>) => void, name: string): string {
-  const dir = path.join(d.workDir, name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, "config"), { recursive: true });
-  const config = structuredClone(d.config);
-  edit(config);
-  fs.writeFileSync(path.join(dir, "config", `${ENV}.yaml`), YAML.stringify(config));
-  const synth = synthFarm({ configDir: path.join(dir, "config"), outdir: path.join(dir, "cdktf.out") });
-  if (!synth.ok) throw new Error(synth.errors.join("\n"));
-  return path.join(dir, "cdktf.out", "stacks", ENV);
-}
-
-/** Applies a synthesized stack over the deployment's state; the addresses it replaced or created. */
-async function applyStack(stackDir: string): Promise<string[]> {
-  const state = JSON.parse(fs.readFileSync(d.stateFile, "utf8"));
-  const applier = new Applier(docker, stackDir, state);
-  const lines: string[] = [];
-  try {
-    await applier.update((line) => lines.push(line));
-  } finally {
-    applier.save(d.stateFile);
-  }
-  return lines;
 }
 
 /** A SignalR WebSocket through the balancer, kept open. */

@@ -71,6 +71,8 @@ const NON_DEFAULT: Record<string, unknown> = {
   "database.user": "crm",
   "database.maxConnections": 600,
   "database.nodePoolSize": 40,
+  "database.restore.backup": "/srv/creatio/db/BPMonline831.backup",
+  "database.restore.typeCasts": "/srv/creatio/db/CreateTypeCastsPostgreSql.sql",
   "network.dmzSubnet": "172.30.22.0/24",
   "network.portalSubnet": "172.30.23.0/24",
   "network.portalDataSubnet": "172.30.24.0/24",
@@ -113,8 +115,8 @@ function leafKeys(node: any, prefix = ""): string[] {
 }
 
 /**
- * The baseline: the minimal environment with TLS on (balancer and Redis) and a portal with one endpoint on, so the
- * tls and portal keys have something to change.
+ * The baseline: the minimal environment with TLS on (balancer and Redis), a restore, and a portal with one endpoint
+ * on, so the tls, restore and portal keys have something to change.
  */
 function baseline(): FarmConfigInput {
   const input = minimalInput();
@@ -122,6 +124,7 @@ function baseline(): FarmConfigInput {
     ...input,
     balancer: { ...input.balancer, bindAddress: "10.0.0.5", publicHost: "crm.example.com", tls: { certificate: "/etc/creatio-farm/tls/crm.pem" } },
     redis: { ...input.redis, tls: { enabled: true } },
+    database: { ...input.database, restore: { backup: "/srv/creatio/db/a.backup", typeCasts: "/srv/creatio/db/casts.sql" } },
     portal: {
       image: "nginx:1.27",
       publicHost: "portal.example.com",

@@ -95,7 +95,7 @@ const CHECKS: Partial<Record<FileFormat, (content: string, siblings: Siblings) =
 const CHECKED_ELSEWHERE: Partial<Record<FileFormat, string>> = {
   awk: "__tests__/creatio-nodes/patch-webhost-config.test.ts", // and merge-appsettings: mawk, gawk and busybox awk
   lua: "__tests__/support/environment-checks.ts", // haproxy -c above loads it (lua-load) with the haproxy.cfg beside it
-  sql: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL
+  sql: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL (the restore's two in postgres-restore.live.test.ts)
   redis: "__tests__/live/redis-conf.live.test.ts", // a real redis-server
   pg_hba: "__tests__/live/postgres-bootstrap.live.test.ts", // a real PostgreSQL reloads it
   dockerfile: "__tests__/docker/farm-up.docker.test.ts", // the Docker tier builds it

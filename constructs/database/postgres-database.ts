@@ -1,3 +1,4 @@
+import * as path from "path";
 import { Construct } from "constructs";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
@@ -11,9 +12,18 @@ import { OFFSETS } from "../networks/address-plan";
 import { FarmSecrets } from "../secrets/farm-secrets";
 import { IDatabaseClient } from "./database-client";
 import { DatabaseEndpoint, POSTGRES } from "./database-endpoint";
-import { postgresVersionProblem } from "./rules";
+import { postgresVersionProblem, restoreFileProblem } from "./rules";
 import { connectionBudgetProblem } from "./pool-sizing";
-import { APP_PASSWORD_FILE_ENV, BootstrapModel, renderBootstrapScript, renderBootstrapSql, renderPgHba, roleNameProblem } from "./render-bootstrap";
+import {
+  APP_PASSWORD_FILE_ENV,
+  BootstrapModel,
+  renderBootstrapScript,
+  renderBootstrapSql,
+  renderPgHba,
+  renderRestoreHandOverSql,
+  renderRestoreSwapSql,
+  roleNameProblem,
+} from "./render-bootstrap";
 
 /** The name nodes use for the database on the data network. */
 const HOST_ALIAS = "postgres";
@@ -28,6 +38,22 @@ const SUPERUSER_PASSWORD_PATH = `${CONTAINER.farmDir}/superuser-password`;
 /** Role passwords in the bootstrap job, which runs as root: 0600 files of root's. */
 const APP_PASSWORD_PATH = `${CONTAINER.farmDir}/app-password`;
 const rolePasswordPath = (role: string) => `${CONTAINER.farmDir}/role-password-${role}`;
+/** A restore's files in the job: the two of the distribution mounted read-only, the two SQL files of the farm. */
+const RESTORE_DIR = `${CONTAINER.farmDir}/restore`;
+const RESTORE_PATHS = {
+  backup: `${RESTORE_DIR}/creatio.backup`,
+  typeCasts: `${RESTORE_DIR}/CreateTypeCastsPostgreSql.sql`,
+  handOver: `${CONTAINER.farmDir}/restore-hand-over.sql`,
+  swap: `${CONTAINER.farmDir}/restore-swap.sql`,
+};
+
+/** Creatio's backup and type casts script, on the Docker host. */
+export interface DatabaseRestoreProps {
+  /** Path on the Docker host of the distribution's backup (`db/*.backup`, pg_restore's custom format). */
+  readonly backup: string;
+  /** Path on the Docker host of the distribution's `CreateTypeCastsPostgreSql.sql`. */
+  readonly typeCasts: string;
+}
 
 /** A client that logs in with a role of its own rather than the application role. */
 export interface DatabaseRole {
@@ -69,6 +95,11 @@ export interface PostgresDatabaseProps {
   readonly nodePoolSize?: number;
   /** @default - memory 1 GB + 10 MB per connection of maxConnections; no CPU limit */
   readonly resources?: ResourceProps;
+  /**
+   * Restore Creatio's backup once, when the database is empty (the bootstrap job does it, into a scratch database
+   * it swaps in). @default - no restore: the operator restores by hand
+   */
+  readonly restore?: DatabaseRestoreProps;
 }
 
 /**
@@ -104,11 +135,23 @@ export class PostgresDatabase extends Construct {
     this.user = props.user ?? DEFAULTS.database.user;
     this.maxConnections = props.maxConnections ?? DEFAULTS.database.maxConnections;
     this.nodePoolSize = props.nodePoolSize ?? DEFAULTS.database.nodePoolSize;
+    for (const [key, file] of Object.entries(props.restore ?? {})) {
+      const problem = restoreFileProblem(file);
+      if (problem) throw new FarmValidationError(`restore.${key}: ${problem}, got "${file}"`, this);
+    }
+    const restore = props.restore && {
+      backupPath: RESTORE_PATHS.backup,
+      typeCastsPath: RESTORE_PATHS.typeCasts,
+      handOverPath: RESTORE_PATHS.handOver,
+      swapPath: RESTORE_PATHS.swap,
+      label: path.posix.basename(props.restore.backup),
+    };
     const model = (): BootstrapModel => ({
       databaseName: this.databaseName,
       appUser: this.user,
       sqlPath: SQL_PATH,
       dataRoles: this.dataRoles().map((c) => ({ name: c.user, passwordFile: rolePasswordPath(c.user) })),
+      restore,
     });
     try {
       renderBootstrapSql(model()); // validates names now, with this construct's path, rather than at synth
@@ -176,14 +219,29 @@ export class PostgresDatabase extends Construct {
       env: ["POSTGRES_USER=postgres", `PGHOST=${SOCKET_DIR}`, `${APP_PASSWORD_FILE_ENV}=${APP_PASSWORD_PATH}`],
       // The socket is its only way to the server: no network at all.
       networkMode: "none",
-      volumes: [{ volumeName: socket.name, containerPath: SOCKET_DIR }],
-      memoryMb: 256,
+      volumes: [
+        { volumeName: socket.name, containerPath: SOCKET_DIR },
+        // The distribution's files, read-only; a path that does not exist on the Docker host becomes an empty
+        // directory there (Docker's bind mounts), which the job refuses by name.
+        ...(props.restore
+          ? [
+              { hostPath: props.restore.backup, containerPath: RESTORE_PATHS.backup, readOnly: true },
+              { hostPath: props.restore.typeCasts, containerPath: RESTORE_PATHS.typeCasts, readOnly: true },
+            ]
+          : []),
+      ],
+      // pg_restore of a large backup; the server does the heavy part.
+      memoryMb: props.restore ? 1024 : 256,
     });
     bootstrap.startsAfter(this.container);
     this.bootstrap = bootstrap;
     bootstrap.addFile({ path: SQL_PATH, format: "sql", render: () => renderBootstrapSql(model()) });
     bootstrap.addFile({ path: SCRIPT_PATH, format: "sh", mode: 0o755, render: () => renderBootstrapScript(model()) });
     bootstrap.addFile({ path: APP_PASSWORD_PATH, format: "secret", mode: 0o600, render: () => secretPlaceholder("database-password") });
+    if (props.restore) {
+      bootstrap.addFile({ path: RESTORE_PATHS.handOver, format: "sql", render: () => renderRestoreHandOverSql() });
+      bootstrap.addFile({ path: RESTORE_PATHS.swap, format: "sql", render: () => renderRestoreSwapSql() });
+    }
   }
 
   private dataRoles(): readonly Client[] {

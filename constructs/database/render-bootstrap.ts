@@ -26,7 +26,28 @@ export interface BootstrapModel {
   readonly dataRoles?: readonly DataRole[];
   /** How long the script waits for the server to accept connections. @default 300 */
   readonly waitSeconds?: number;
+  /** Restore Creatio's backup into the database once, when it is empty. @default - no restore */
+  readonly restore?: RestoreModel;
 }
+
+/** Where the job finds what a restore needs, inside its container. */
+export interface RestoreModel {
+  /** The backup (`pg_restore`'s custom format, Creatio's `db/*.backup`). */
+  readonly backupPath: string;
+  /** Creatio's `CreateTypeCastsPostgreSql.sql`. */
+  readonly typeCastsPath: string;
+  /** The rendered `renderRestoreHandOverSql()`. */
+  readonly handOverPath: string;
+  /** The rendered `renderRestoreSwapSql()`. */
+  readonly swapPath: string;
+  /** Names the backup in messages and in the database's comment (its file name on the Docker host). */
+  readonly label: string;
+}
+
+/** The databases a restore goes through: its scratch copy, and the name the empty database has while replaced. */
+export const RESTORE_SCRATCH_DATABASE = "creatio_farm_restore";
+export const RESTORE_REPLACED_DATABASE = "creatio_farm_replaced";
+const LABEL_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 
 export interface DataRole {
   readonly name: string;
@@ -46,6 +67,7 @@ interface ValidModel {
   sqlPath: string;
   dataRoles: readonly DataRole[];
   waitSeconds: number;
+  restore?: RestoreModel & { scratch: string; replaced: string };
 }
 
 /** Why `name` cannot be a login role of the farm, or undefined. */
@@ -75,6 +97,16 @@ function validate(model: BootstrapModel): ValidModel {
   }
   const waitSeconds = model.waitSeconds ?? 300;
   if (!Number.isInteger(waitSeconds) || waitSeconds < 1) throw new Error(`creatio-farm: waitSeconds must be a positive integer, got ${waitSeconds}`);
+  if ([RESTORE_SCRATCH_DATABASE, RESTORE_REPLACED_DATABASE].includes(databaseName)) {
+    throw new Error(`creatio-farm: databaseName ${JSON.stringify(databaseName)} is reserved for a restore's scratch database`);
+  }
+  const r = model.restore;
+  if (r) {
+    for (const [field, value] of [["backupPath", r.backupPath], ["typeCastsPath", r.typeCastsPath], ["handOverPath", r.handOverPath], ["swapPath", r.swapPath]] as const) {
+      if (!isFilePath(value)) throw new Error(`creatio-farm: restore.${field} must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(value)}`);
+    }
+    if (!LABEL_RE.test(r.label)) throw new Error(`creatio-farm: restore.label must be a file name of [A-Za-z0-9._-], got ${JSON.stringify(r.label)}`);
+  }
   if (RESERVED_DATABASES.includes(databaseName)) {
     throw new Error(`creatio-farm: databaseName ${JSON.stringify(databaseName)} is reserved`);
   }
@@ -82,7 +114,8 @@ function validate(model: BootstrapModel): ValidModel {
   if (!isFilePath(sqlPath)) {
     throw new Error(`creatio-farm: sqlPath must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(sqlPath)}`);
   }
-  return { databaseName, appUser, sqlPath, dataRoles, waitSeconds };
+  const restore = r && { ...r, scratch: RESTORE_SCRATCH_DATABASE, replaced: RESTORE_REPLACED_DATABASE };
+  return { databaseName, appUser, sqlPath, dataRoles, waitSeconds, restore };
 }
 
 function isFilePath(p: string): boolean {
@@ -122,5 +155,19 @@ export function renderBootstrapSql(model: BootstrapModel): string {
 
 /** The bootstrap job's script (POSIX sh, mode 0755): waits for the server, then runs the SQL as the superuser. */
 export function renderBootstrapScript(model: BootstrapModel): string {
-  return scriptTemplate(validate(model));
+  const valid = validate(model);
+  return scriptTemplate({ ...valid, restore: valid.restore ?? false });
+}
+
+const handOverTemplate = template(__dirname, "restore-hand-over.sql.hbs");
+const swapTemplate = template(__dirname, "restore-swap.sql.hbs");
+
+/** The SQL that gives a restore's objects to the application role (psql variable `app_user`). */
+export function renderRestoreHandOverSql(): string {
+  return handOverTemplate({});
+}
+
+/** The SQL that swaps a complete restore in place of the empty database (psql variables, see the template). */
+export function renderRestoreSwapSql(): string {
+  return swapTemplate({});
 }

@@ -17,3 +17,26 @@ export function postgresVersionProblem(ref: string): string | undefined {
   if (major > 17) return `expected PostgreSQL 16 or 17: from 18 the image keeps data under /var/lib/postgresql/${major}/docker, which this version does not mount`;
   return undefined;
 }
+
+// Every segment starts with a letter, digit or '_': no '.', '..' or hidden names; nothing a shell or psql would read.
+const HOST_FILE = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
+const KERNEL_AND_DOCKER_TREES = ["/dev", "/proc", "/sys", "/var/lib/docker", "/run/docker", "/var/run/docker", "/run/containerd"];
+
+/** `restoreFileProblem` for the published JSON Schema (editors). */
+export const RESTORE_FILE_JSON_SCHEMA = {
+  pattern: HOST_FILE.source,
+  maxLength: 1024,
+  not: { pattern: `^(?:${KERNEL_AND_DOCKER_TREES.join("|")})/` },
+};
+
+/**
+ * Why `hostPath` cannot name a file of Creatio's distribution on the Docker host (the backup, the type casts script),
+ * which the bootstrap job mounts read-only; undefined when it can.
+ */
+export function restoreFileProblem(hostPath: string): string | undefined {
+  if (!HOST_FILE.test(hostPath) || hostPath.length > 1024) {
+    return "expected an absolute path of a file on the Docker host, letters, digits, '.', '_', '-' only (no '.' or '..' segment)";
+  }
+  if (KERNEL_AND_DOCKER_TREES.some((t) => hostPath.startsWith(`${t}/`))) return "expected a file outside the kernel's, the devices' and Docker's own trees";
+  return undefined;
+}

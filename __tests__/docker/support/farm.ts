@@ -15,6 +15,7 @@ import { exec } from "./engine";
 import { serverStates } from "./haproxy-stats";
 import { freePort, sleep } from "../../live/support/processes";
 import { selfSignedCertificate } from "../../support/self-signed";
+import { TEST_IMAGES } from "./images";
 
 export const ENV = "dockertier";
 const FIXTURE = path.join(__dirname, "..", "fixtures", "farm.yaml");
@@ -67,6 +68,12 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
   fs.mkdirSync(tlsDir);
   const certificate = selfSignedCertificate(tlsDir, config.portal.publicHost);
   Object.assign(config.portal, { bindAddress: INTERNET.gateway, httpPort: portalHttpPort, httpsPort: portalHttpsPort, certificate: certificate.pem });
+  // What a distribution ships, made here: a backup of a few Creatio tables, and a type casts script.
+  const restoreDir = path.join(WORK_DIR, "restore");
+  fs.mkdirSync(restoreDir);
+  await makeFixtureBackup(docker, restoreDir);
+  fs.writeFileSync(path.join(restoreDir, "CreateTypeCastsPostgreSql.sql"), "CREATE CAST (text AS uuid) WITH INOUT AS IMPLICIT;\n");
+  config.database.restore = { backup: path.join(restoreDir, "creatio.backup"), typeCasts: path.join(restoreDir, "CreateTypeCastsPostgreSql.sql") };
   fs.writeFileSync(path.join(WORK_DIR, "config", `${ENV}.yaml`), YAML.stringify(config));
   const synth = synthFarm({ configDir: path.join(WORK_DIR, "config"), outdir: path.join(WORK_DIR, "cdktf.out") });
   if (!synth.ok) throw new Error(`the fixture does not synthesize:\n${synth.errors.join("\n")}`);
@@ -110,6 +117,41 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
   };
   fs.writeFileSync(DEPLOYMENT_FILE, JSON.stringify(deployment), { mode: 0o600 });
   return deployment;
+}
+
+/** The tables Creatio's setup scripts touch, with a row each: the backup the tier's database is restored from. */
+const FIXTURE_SQL = `CREATE TABLE "Feature" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE);
+CREATE TABLE "AdminUnitFeatureState" ("Id" serial PRIMARY KEY, "FeatureId" uuid REFERENCES "Feature", "FeatureState" int NOT NULL DEFAULT 0);
+CREATE TABLE "SysSettings" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE);
+CREATE TABLE "SysSettingsValue" ("Id" serial PRIMARY KEY, "SysSettingsId" uuid REFERENCES "SysSettings", "TextValue" text);
+INSERT INTO "Feature" VALUES ('11111111-1111-1111-1111-111111111111', 'OAuth20Integration');
+INSERT INTO "AdminUnitFeatureState" ("FeatureId") VALUES ('11111111-1111-1111-1111-111111111111');
+INSERT INTO "SysSettings" VALUES ('22222222-2222-2222-2222-222222222222', 'SiteUrl');
+INSERT INTO "SysSettingsValue" ("SysSettingsId", "TextValue") VALUES ('22222222-2222-2222-2222-222222222222', 'https://crm.example.com');
+`;
+
+/**
+ * `dir/creatio.backup` (pg_restore's custom format), made by the tier's own PostgreSQL image in a throwaway
+ * container that is removed whatever happens.
+ */
+async function makeFixtureBackup(docker: Docker, dir: string): Promise<void> {
+  fs.writeFileSync(path.join(dir, "fixture.sql"), FIXTURE_SQL);
+  const asPostgres = [
+    "initdb -D /tmp/pg/data --auth=trust >/dev/null",
+    'pg_ctl -D /tmp/pg/data -o "-k /tmp/pg -c listen_addresses=" -w start >/dev/null',
+    "psql -X -q -v ON_ERROR_STOP=1 -h /tmp/pg -d postgres -f /out/fixture.sql",
+    "pg_dump -Fc -h /tmp/pg -f /tmp/pg/creatio.backup postgres",
+    "pg_ctl -D /tmp/pg/data -m fast stop >/dev/null",
+  ].join(" && ");
+  const script = `set -e; mkdir -p /tmp/pg; chown postgres:postgres /tmp/pg; setpriv --reuid=postgres --regid=postgres --init-groups sh -c '${asPostgres}'; cp /tmp/pg/creatio.backup /out/creatio.backup; chmod 0644 /out/creatio.backup`;
+  const container = await docker.createContainer({ Image: TEST_IMAGES.postgres, Entrypoint: ["sh", "-c", script], HostConfig: { Binds: [`${dir}:/out`] } });
+  try {
+    await container.start();
+    const { StatusCode } = await container.wait();
+    if (StatusCode !== 0) throw new Error(`the fixture backup could not be made (exit ${StatusCode}): ${String(await container.logs({ stdout: true, stderr: true }))}`);
+  } finally {
+    await container.remove({ force: true });
+  }
 }
 
 /** The deployment global setup made (read by each test file). */

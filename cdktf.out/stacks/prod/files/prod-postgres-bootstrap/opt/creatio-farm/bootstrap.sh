@@ -37,14 +37,17 @@ done
 
 echo "creatio-farm: bootstrapping database 'creatio' for role 'creatio' and data role 'creatio_portal'"
 # Idempotent: a run whose connection was lost (psql exit 2: the server restarted under it) is run again.
-attempt=1
-while :; do
-  status=0
-  psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "$POSTGRES_USER" --dbname postgres "$@" -f '/opt/creatio-farm/bootstrap.sql' || status=$?
-  [ "$status" -eq 0 ] && break
-  [ "$status" -eq 2 ] && [ "$attempt" -lt 5 ] || fail "the bootstrap SQL failed (psql exit $status); see the lines above"
-  echo "creatio-farm: the connection to PostgreSQL was lost (attempt $attempt); running the bootstrap again" >&2
-  attempt=$((attempt + 1))
-  sleep 2
-done
+bootstrap() {
+  attempt=1
+  while :; do
+    status=0
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "$POSTGRES_USER" --dbname postgres "$@" -f '/opt/creatio-farm/bootstrap.sql' || status=$?
+    [ "$status" -eq 0 ] && return 0
+    [ "$status" -eq 2 ] && [ "$attempt" -lt 5 ] || fail "the bootstrap SQL failed (psql exit $status); see the lines above"
+    echo "creatio-farm: the connection to PostgreSQL was lost (attempt $attempt); running the bootstrap again" >&2
+    attempt=$((attempt + 1))
+    sleep 2
+  done
+}
+bootstrap "$@"
 echo "creatio-farm: bootstrap of 'creatio' done"

@@ -1,0 +1,195 @@
+/**
+ * Live tier: the bootstrap job's restore of Creatio's backup, run against a REAL PostgreSQL (started and stopped
+ * by PID) the way the job runs it. The backup is a fixture made here with pg_dump: the Creatio tables the setup
+ * scripts touch (Feature, AdminUnitFeatureState, SysSettings, SysSettingsValue) with a sequence, a view, a function
+ * and a domain, and a large log table so that a restore can be interrupted midway.
+ */
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import {
+  BootstrapModel,
+  renderBootstrapScript,
+  renderBootstrapSql,
+  renderRestoreHandOverSql,
+  renderRestoreSwapSql,
+} from "../../constructs/database/render-bootstrap";
+import { PgServer, startPostgres } from "./support/postgres";
+import { sleep } from "./support/processes";
+
+const APP_PASSWORD = "app-pw-1";
+const PORTAL_PASSWORD = "portal-pw-1";
+let pg: PgServer | undefined;
+let dir = "";
+let backup = "";
+let typeCasts = "";
+
+function server(): PgServer {
+  if (!pg) throw new Error("PostgreSQL did not start (see beforeAll error)");
+  return pg;
+}
+
+function ok(r: SpawnSyncReturns<string>): string {
+  if (r.status !== 0) throw new Error(`command failed (${r.status ?? r.signal}):\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r.stdout.trim();
+}
+const admin = (db: string, sql: string) => ok(server().psqlAdmin(db, sql));
+
+/** The job's files for `databaseName`, rendered into the work dir; the script's path and environment. */
+function job(databaseName: string, backupFile = backup): { script: string; env: NodeJS.ProcessEnv } {
+  const s = server();
+  const at = (name: string) => path.join(dir, `${databaseName}-${name}`);
+  fs.writeFileSync(at("app-password"), APP_PASSWORD, { mode: 0o600 });
+  fs.writeFileSync(at("portal-password"), PORTAL_PASSWORD, { mode: 0o600 });
+  fs.writeFileSync(at("hand-over.sql"), renderRestoreHandOverSql());
+  fs.writeFileSync(at("swap.sql"), renderRestoreSwapSql());
+  const model: BootstrapModel = {
+    databaseName,
+    appUser: `${databaseName}_app`,
+    sqlPath: at("bootstrap.sql"),
+    dataRoles: [{ name: `${databaseName}_portal`, passwordFile: at("portal-password") }],
+    waitSeconds: 10,
+    restore: { backupPath: backupFile, typeCastsPath: typeCasts, handOverPath: at("hand-over.sql"), swapPath: at("swap.sql"), label: path.basename(backupFile) },
+  };
+  fs.writeFileSync(model.sqlPath!, renderBootstrapSql(model));
+  fs.writeFileSync(at("bootstrap.sh"), renderBootstrapScript(model), { mode: 0o755 });
+  const env = { PATH: `${s.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`, POSTGRES_USER: "postgres", PGHOST: s.socketDir, PGPORT: String(s.port), CREATIO_DB_PASSWORD_FILE: at("app-password") };
+  return { script: at("bootstrap.sh"), env };
+}
+
+const run = (databaseName: string, backupFile = backup) => {
+  const j = job(databaseName, backupFile);
+  return spawnSync(j.script, [], { encoding: "utf8", env: j.env, timeout: 120_000 });
+};
+
+const tablesOf = (db: string) => admin(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'");
+const databases = () => admin("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'creatio%'");
+
+beforeAll(async () => {
+  pg = await startPostgres({ readyTimeoutMs: 15_000 });
+  dir = path.join(pg.workDir, "restore");
+  fs.mkdirSync(dir);
+  // The fixture: what Creatio's setup scripts touch, quoted names as Creatio's are, and 400,000 log rows.
+  admin("postgres", "CREATE DATABASE fixture_src");
+  admin(
+    "fixture_src",
+    `CREATE DOMAIN "ShortText" AS varchar(50);
+     CREATE TABLE "Feature" ("Id" uuid PRIMARY KEY, "Code" "ShortText" NOT NULL UNIQUE);
+     CREATE TABLE "AdminUnitFeatureState" ("Id" serial PRIMARY KEY, "FeatureId" uuid REFERENCES "Feature", "SysAdminUnitId" uuid, "FeatureState" int NOT NULL DEFAULT 0);
+     CREATE TABLE "SysSettings" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE, "ValueTypeName" varchar(50));
+     CREATE TABLE "SysSettingsValue" ("Id" serial PRIMARY KEY, "SysSettingsId" uuid REFERENCES "SysSettings", "TextValue" text);
+     CREATE TABLE "SysLog" ("Id" bigserial PRIMARY KEY, "Message" text);
+     CREATE VIEW "VwFeatureState" AS SELECT f."Code", s."FeatureState" FROM "Feature" f JOIN "AdminUnitFeatureState" s ON s."FeatureId" = f."Id";
+     CREATE FUNCTION "fn_FeatureEnabled"(code text) RETURNS boolean LANGUAGE sql AS $$ SELECT coalesce(bool_or(s."FeatureState" = 1), false) FROM "Feature" f JOIN "AdminUnitFeatureState" s ON s."FeatureId" = f."Id" WHERE f."Code" = code $$;
+     INSERT INTO "Feature" VALUES ('11111111-1111-1111-1111-111111111111', 'OAuth20Integration');
+     INSERT INTO "AdminUnitFeatureState" ("FeatureId", "FeatureState") VALUES ('11111111-1111-1111-1111-111111111111', 0);
+     INSERT INTO "SysSettings" VALUES ('22222222-2222-2222-2222-222222222222', 'SiteUrl', 'Text');
+     INSERT INTO "SysSettingsValue" ("SysSettingsId", "TextValue") VALUES ('22222222-2222-2222-2222-222222222222', 'https://old.example.com');
+     INSERT INTO "SysLog" ("Message") SELECT repeat(md5(i::text), 8) FROM generate_series(1, 400000) i;`,
+  );
+  backup = path.join(dir, "fixture.backup");
+  ok(spawnSync(path.join(pg.binDir, "pg_dump"), ["-Fc", "-h", pg.socketDir, "-p", String(pg.port), "-U", "postgres", "-f", backup, "fixture_src"], { encoding: "utf8" }));
+  typeCasts = path.join(dir, "CreateTypeCastsPostgreSql.sql");
+  fs.writeFileSync(typeCasts, "CREATE CAST (text AS uuid) WITH INOUT AS IMPLICIT;\n");
+}, 120_000);
+
+afterAll(async () => {
+  await pg?.stop();
+}, 30_000);
+
+describe("GIVEN an empty database and Creatio's backup", () => {
+  let first: SpawnSyncReturns<string>;
+  beforeAll(() => {
+    first = run("creatio_r");
+  }, 120_000);
+
+  test("WHEN the job runs THEN the backup is in the database, with the type casts, and no scratch database is left", () => {
+    ok(first);
+    expect(first.stdout).toContain("creatio-farm: fixture.backup restored into 'creatio_r'");
+    expect(tablesOf("creatio_r")).toBe("5");
+    expect(admin("creatio_r", `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+    expect(admin("creatio_r", `SELECT "Code" FROM "Feature"`)).toBe("OAuth20Integration");
+    expect(admin("creatio_r", "SELECT count(*) FROM pg_cast WHERE castsource = 'text'::regtype AND casttarget = 'uuid'::regtype")).toBe("1");
+    expect(databases()).toBe("creatio_r");
+    expect(admin("postgres", "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'creatio_r'")).toBe("creatio-farm: restored from fixture.backup");
+  });
+
+  test("THEN every restored object belongs to the application role, which can change the schema; the portal role reads and writes the rows", () => {
+    const owners = admin(
+      "creatio_r",
+      `SELECT string_agg(DISTINCT o, ',') FROM (
+         SELECT pg_get_userbyid(c.relowner) o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r','v','S')
+         UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
+         UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'd') x`,
+    );
+    expect(owners).toBe("creatio_r_app");
+    const s = server();
+    ok(s.psqlTcp("creatio_r_app", APP_PASSWORD, "creatio_r", `ALTER TABLE "SysSettings" ADD COLUMN "Extra" int; UPDATE "AdminUnitFeatureState" SET "FeatureState" = 1`));
+    expect(ok(s.psqlTcp("creatio_r_portal", PORTAL_PASSWORD, "creatio_r", `INSERT INTO "SysSettingsValue" ("SysSettingsId", "TextValue") VALUES ('22222222-2222-2222-2222-222222222222', 'x') RETURNING "TextValue"`))).toMatch(/^x/);
+    expect(ok(s.psqlTcp("creatio_r_portal", PORTAL_PASSWORD, "creatio_r", `SELECT "fn_FeatureEnabled"('OAuth20Integration')`))).toBe("t");
+  });
+
+  test("WHEN the job runs a second time THEN it restores nothing and the data written since is kept", () => {
+    admin("creatio_r", `INSERT INTO "SysLog" ("Message") VALUES ('written after the restore')`);
+    const second = run("creatio_r");
+    ok(second);
+    expect(second.stdout).toContain("creatio-farm: database 'creatio_r' holds 5 table(s): nothing restored");
+    expect(admin("creatio_r", `SELECT count(*) FROM "SysLog"`)).toBe("400001");
+    expect(databases()).toBe("creatio_r");
+  }, 120_000);
+});
+
+describe("a restore that does not finish never leaves a part of the backup in the farm's database", () => {
+  test("GIVEN a damaged backup WHEN the job runs THEN it fails saying so and the database stays empty; WITH the good one THEN the next run restores it", () => {
+    const damaged = path.join(dir, "damaged.backup");
+    const bytes = fs.readFileSync(backup);
+    fs.writeFileSync(damaged, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const failed = run("creatio_f", damaged);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain("creatio-farm: pg_restore of damaged.backup failed");
+    expect(tablesOf("creatio_f")).toBe("0");
+    // the scratch database is there, unmarked: the next run starts over
+    expect(databases()).toBe("creatio_f,creatio_farm_restore,creatio_r");
+    const next = run("creatio_f");
+    ok(next);
+    expect(admin("creatio_f", `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+    expect(databases()).toBe("creatio_f,creatio_r");
+  }, 120_000);
+
+  test("GIVEN the job killed in the middle of pg_restore THEN the database is still empty, and the next run restores it whole", async () => {
+    const j = job("creatio_k");
+    const child: ChildProcess = spawn(j.script, [], { env: j.env, detached: true, stdio: "ignore" });
+    try {
+      // until the restore has begun filling the scratch database
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = server().psqlAdmin("creatio_farm_restore", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog' AND relkind = 'r'`);
+        if (r.status === 0 && r.stdout.trim() === "1") break;
+        if (Date.now() > deadline) throw new Error("the restore never began");
+        await sleep(20);
+      }
+    } finally {
+      process.kill(-child.pid!, "SIGKILL");
+    }
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once("exit", resolve)));
+    expect(tablesOf("creatio_k")).toBe("0");
+    const next = run("creatio_k");
+    ok(next);
+    expect(admin("creatio_k", `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+    expect(databases()).toBe("creatio_f,creatio_k,creatio_r");
+  }, 120_000);
+
+  test("GIVEN a complete restore waiting (a run stopped before the swap) THEN the next run puts that one in place, without restoring again", () => {
+    run("creatio_w"); // the database exists and is restored: make it empty again and leave a marked scratch copy
+    admin("postgres", `DROP DATABASE creatio_w WITH (FORCE)`);
+    admin("postgres", `CREATE DATABASE creatio_w OWNER creatio_w_app TEMPLATE template0`);
+    admin("postgres", `CREATE DATABASE creatio_farm_restore OWNER creatio_w_app TEMPLATE template0`);
+    admin("creatio_farm_restore", `CREATE TABLE "Sentinel" (id int); INSERT INTO "Sentinel" VALUES (7)`);
+    admin("postgres", `COMMENT ON DATABASE creatio_farm_restore IS 'creatio-farm: restore complete'`);
+    const r = run("creatio_w");
+    ok(r);
+    expect(r.stdout).toContain("a complete restore is waiting in 'creatio_farm_restore'");
+    expect(r.stdout).not.toContain("restoring fixture.backup");
+    expect(admin("creatio_w", `SELECT id FROM "Sentinel"`)).toBe("7");
+  }, 120_000);
+});
