@@ -264,7 +264,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("the superuser as application role", () => {
     expect(errorsOf(withLine(13, "database: { image: postgres:16, user: postgres }"))).toEqual([
-      "config/dev.yaml:13 database.user: expected a role name that is not reserved (public, none, postgres, current_user, current_role, session_user, pg_*), got \"postgres\"",
+      "config/dev.yaml:13 database.user: expected a role name that is not reserved (public, none, postgres, current_user, current_role, session_user, creatio_farm_restorer, pg_*), got \"postgres\"",
     ]);
   });
 

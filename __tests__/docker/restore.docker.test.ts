@@ -27,7 +27,12 @@ test("the database holds the backup's tables and rows, owned by the nodes' role,
   const log = String(await job.logs({ stdout: true, stderr: true }));
   expect(log).toContain("restoring creatio.backup into 'creatio_farm_restore'");
   expect(log).toContain("creatio.backup restored into 'creatio'");
-  // the nodes started after it (depends_on) and serve from the restored database
+  // the nodes started after it had finished (depends_on) and serve from the restored database
+  const finished = Date.parse((await job.inspect()).State.FinishedAt);
+  for (const node of [...d.containers.nodes, ...d.portal.nodes]) {
+    const started = Date.parse((await docker.getContainer(node).inspect()).State.StartedAt);
+    expect([node, started > finished]).toEqual([node, true]);
+  }
   expect(await psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = 'creatio' AND usename = 'creatio'`, "postgres")).not.toBe("0");
 });
 

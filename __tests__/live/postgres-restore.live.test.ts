@@ -80,6 +80,10 @@ beforeAll(async () => {
      CREATE TABLE "SysSettingsValue" ("Id" serial PRIMARY KEY, "SysSettingsId" uuid REFERENCES "SysSettings", "TextValue" text);
      CREATE TABLE "SysLog" ("Id" bigserial PRIMARY KEY, "Message" text);
      CREATE VIEW "VwFeatureState" AS SELECT f."Code", s."FeatureState" FROM "Feature" f JOIN "AdminUnitFeatureState" s ON s."FeatureId" = f."Id";
+     CREATE TYPE "DateSpan" AS RANGE (subtype = date);
+     CREATE SCHEMA "Reports";
+     CREATE TABLE "Reports"."Monthly" ("Id" int GENERATED ALWAYS AS IDENTITY, "Span" "DateSpan");
+     SELECT lo_from_bytea(0, 'attachment');
      CREATE FUNCTION "fn_FeatureEnabled"(code text) RETURNS boolean LANGUAGE sql AS $$ SELECT coalesce(bool_or(s."FeatureState" = 1), false) FROM "Feature" f JOIN "AdminUnitFeatureState" s ON s."FeatureId" = f."Id" WHERE f."Code" = code $$;
      INSERT INTO "Feature" VALUES ('11111111-1111-1111-1111-111111111111', 'OAuth20Integration');
      INSERT INTO "AdminUnitFeatureState" ("FeatureId", "FeatureState") VALUES ('11111111-1111-1111-1111-111111111111', 0);
@@ -114,15 +118,20 @@ describe("GIVEN an empty database and Creatio's backup", () => {
     expect(admin("postgres", "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'creatio_r'")).toBe("creatio-farm: restored from fixture.backup");
   });
 
-  test("THEN every restored object belongs to the application role, which can change the schema; the portal role reads and writes the rows", () => {
+  test("THEN every restored object belongs to the application role (relations, identity sequences, routines, types, ranges and their multiranges, schemas, large objects), which can change the schema; the portal role reads and writes the rows", () => {
     const owners = admin(
       "creatio_r",
       `SELECT string_agg(DISTINCT o, ',') FROM (
-         SELECT pg_get_userbyid(c.relowner) o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r','v','S')
-         UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
-         UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'd') x`,
+         SELECT pg_get_userbyid(c.relowner) o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+         UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+         UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+         UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'public')
+         UNION SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata) x`,
     );
     expect(owners).toBe("creatio_r_app");
+    expect(admin("creatio_r", "SELECT count(*) FROM pg_type WHERE typtype = 'm' AND typnamespace = 'public'::regnamespace")).toBe("1");
+    // the role the restore ran as is gone
+    expect(admin("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'creatio_farm_restorer'")).toBe("0");
     const s = server();
     ok(s.psqlTcp("creatio_r_app", APP_PASSWORD, "creatio_r", `ALTER TABLE "SysSettings" ADD COLUMN "Extra" int; UPDATE "AdminUnitFeatureState" SET "FeatureState" = 1`));
     expect(ok(s.psqlTcp("creatio_r_portal", PORTAL_PASSWORD, "creatio_r", `INSERT INTO "SysSettingsValue" ("SysSettingsId", "TextValue") VALUES ('22222222-2222-2222-2222-222222222222', 'x') RETURNING "TextValue"`))).toMatch(/^x/);
@@ -133,7 +142,7 @@ describe("GIVEN an empty database and Creatio's backup", () => {
     admin("creatio_r", `INSERT INTO "SysLog" ("Message") VALUES ('written after the restore')`);
     const second = run("creatio_r");
     ok(second);
-    expect(second.stdout).toContain("creatio-farm: database 'creatio_r' holds 5 table(s): nothing restored");
+    expect(second.stdout).toMatch(/creatio-farm: database 'creatio_r' holds \d+ object\(s\): nothing restored/);
     expect(admin("creatio_r", `SELECT count(*) FROM "SysLog"`)).toBe("400001");
     expect(databases()).toBe("creatio_r");
   }, 120_000);
@@ -185,11 +194,88 @@ describe("a restore that does not finish never leaves a part of the backup in th
     admin("postgres", `CREATE DATABASE creatio_w OWNER creatio_w_app TEMPLATE template0`);
     admin("postgres", `CREATE DATABASE creatio_farm_restore OWNER creatio_w_app TEMPLATE template0`);
     admin("creatio_farm_restore", `CREATE TABLE "Sentinel" (id int); INSERT INTO "Sentinel" VALUES (7)`);
-    admin("postgres", `COMMENT ON DATABASE creatio_farm_restore IS 'creatio-farm: restore complete'`);
+    const size = fs.statSync(backup).size;
+    admin("postgres", `COMMENT ON DATABASE creatio_farm_restore IS 'creatio-farm: restore complete: fixture.backup, ${size} bytes, for creatio_w_app'`);
     const r = run("creatio_w");
     ok(r);
-    expect(r.stdout).toContain("a complete restore is waiting in 'creatio_farm_restore'");
+    expect(r.stdout).toContain("a complete restore of fixture.backup is waiting in 'creatio_farm_restore'");
     expect(r.stdout).not.toContain("restoring fixture.backup");
     expect(admin("creatio_w", `SELECT id FROM "Sentinel"`)).toBe("7");
+  }, 120_000);
+
+  test("GIVEN a complete restore of another backup (or for another owner) waiting THEN it is dropped and this backup restored", () => {
+    admin("postgres", `DROP DATABASE creatio_w WITH (FORCE)`);
+    admin("postgres", `CREATE DATABASE creatio_w OWNER creatio_w_app TEMPLATE template0`);
+    admin("postgres", `CREATE DATABASE creatio_farm_restore OWNER creatio_w_app TEMPLATE template0`);
+    admin("creatio_farm_restore", `CREATE TABLE "Sentinel" (id int)`);
+    admin("postgres", `COMMENT ON DATABASE creatio_farm_restore IS 'creatio-farm: restore complete: other.backup, 1 bytes, for creatio_w_app'`);
+    const r = run("creatio_w");
+    ok(r);
+    expect(r.stdout).toContain("restoring fixture.backup into 'creatio_farm_restore'");
+    expect(admin("creatio_w", `SELECT count(*) FROM pg_class WHERE relname = 'Sentinel'`)).toBe("0");
+    expect(admin("creatio_w", `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+  }, 120_000);
+});
+
+describe("a database that is not empty is never replaced", () => {
+  test.each([
+    ["a materialized view", `CREATE MATERIALIZED VIEW kept AS SELECT generate_series(1, 1000) AS n`],
+    ["a sequence", `CREATE SEQUENCE kept START 98765`],
+    ["a large object", `SELECT lo_from_bytea(0, 'kept')`],
+    ["a table in a schema of its own", `CREATE SCHEMA kept; CREATE TABLE kept.t (i int)`],
+  ])("GIVEN a database that holds only %s THEN nothing is restored and it is kept", (_, sql) => {
+    const name = `creatio_e${Math.floor(Math.random() * 1e6)}`;
+    ok(run(name)); // creates and restores
+    admin("postgres", `DROP DATABASE ${name} WITH (FORCE)`);
+    admin("postgres", `CREATE DATABASE ${name} OWNER ${name}_app TEMPLATE template0`);
+    admin(name, sql);
+    const r = run(name);
+    ok(r);
+    expect(r.stdout).toMatch(new RegExp(`database '${name}' holds \\d+ object\\(s\\): nothing restored`));
+    expect(admin(name, `SELECT count(*) FROM pg_class WHERE relname = 'SysLog'`)).toBe("0");
+    admin("postgres", `DROP DATABASE ${name} WITH (FORCE)`);
+  }, 120_000);
+
+  test("GIVEN the database written to while the backup is restored THEN it is not replaced: what was written stays, the job fails saying so", async () => {
+    const j = job("creatio_race");
+    let out = "";
+    const child: ChildProcess = spawn(j.script, [], { env: j.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (c) => (out += c));
+    child.stderr!.on("data", (c) => (out += c));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = server().psqlAdmin("creatio_farm_restore", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog' AND relkind = 'r'`);
+      if (r.status === 0 && r.stdout.trim() === "1") break;
+      if (Date.now() > deadline) throw new Error("the restore never began");
+      await sleep(20);
+    }
+    admin("creatio_race", `CREATE TABLE written_meanwhile (i int); INSERT INTO written_meanwhile VALUES (1)`);
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).not.toBe(0);
+    expect(out).toContain("the database was written to while the backup was restored: it is not replaced");
+    expect(admin("creatio_race", `SELECT i FROM written_meanwhile`)).toBe("1");
+    expect(admin("creatio_race", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog'`)).toBe("0");
+    // and its roles may connect again
+    expect(ok(server().psqlTcp("creatio_race_app", APP_PASSWORD, "creatio_race", "SELECT 1"))).toBe("1");
+    admin("postgres", `DROP DATABASE IF EXISTS creatio_farm_restore WITH (FORCE)`);
+  }, 120_000);
+
+  test("GIVEN an empty database left by a swap that died before dropping it THEN the next run drops it and restores", () => {
+    admin("postgres", `CREATE DATABASE creatio_farm_replaced`);
+    const r = run("creatio_z");
+    ok(r);
+    expect(admin("creatio_z", `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+    expect(admin("postgres", `SELECT count(*) FROM pg_database WHERE datname = 'creatio_farm_replaced'`)).toBe("0");
+  }, 120_000);
+
+  test("GIVEN a backup that brings an event trigger THEN it is refused, and the database stays empty", () => {
+    admin("postgres", "CREATE DATABASE fixture_evt");
+    admin("fixture_evt", `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$; CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION evt(); CREATE TABLE t (i int)`);
+    const evt = path.join(dir, "evt.backup");
+    ok(spawnSync(path.join(server().binDir, "pg_dump"), ["-Fc", "-h", server().socketDir, "-p", String(server().port), "-U", "postgres", "-f", evt, "fixture_evt"], { encoding: "utf8" }));
+    const r = run("creatio_v", evt);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("evt.backup holds an event trigger, which would run as a superuser: refusing to restore it");
+    expect(tablesOf("creatio_v")).toBe("0");
   }, 120_000);
 });

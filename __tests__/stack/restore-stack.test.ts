@@ -34,6 +34,7 @@ test.each([
   ["a relative path", { ...RESTORE, backup: "db/BPMonline.backup" }, /restore\.backup: expected an absolute path/],
   ["a path under /proc", { ...RESTORE, typeCasts: "/proc/self/environ" }, /restore\.typeCasts: expected a file outside the kernel's/],
   ["a '..' segment", { ...RESTORE, backup: "/srv/../etc/shadow" }, /restore\.backup: expected an absolute path/],
+  ["Docker's socket", { ...RESTORE, backup: "/var/run/docker.sock" }, /restore\.backup: expected a file outside the kernel's/],
 ])("GIVEN %s, built without the schema THEN the database construct refuses it with its path", (_, restore, message) => {
   const cfg = { ...config(), database: { image: "postgres:16", restore } } as FarmConfig;
   expect(() => new CreatioFarmStack(Testing.app(), "test", cfg)).toThrow(new RegExp(`\\[test/database\\] ${message.source}`));

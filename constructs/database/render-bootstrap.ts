@@ -47,6 +47,22 @@ export interface RestoreModel {
 /** The databases a restore goes through: its scratch copy, and the name the empty database has while replaced. */
 export const RESTORE_SCRATCH_DATABASE = "creatio_farm_restore";
 export const RESTORE_REPLACED_DATABASE = "creatio_farm_replaced";
+/** The role a restore runs as (SET ROLE, never a login): everything it creates is then handed over with REASSIGN OWNED. */
+export const RESTORE_ROLE = "creatio_farm_restorer";
+
+/**
+ * What a database holds of a user's, counted in one query: relations, routines and types outside the system
+ * schemas, schemas of its own, large objects and extensions (plpgsql comes with every database). 0 is an empty
+ * database, the only kind a restore replaces.
+ */
+export const USER_OBJECTS_SQL = [
+  "SELECT (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
+  "+ (SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
+  "+ (SELECT count(*) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
+  "+ (SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%')",
+  "+ (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata)",
+  "+ (SELECT count(*) FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql') AS user_objects",
+].join(" ");
 const LABEL_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 
 export interface DataRole {
@@ -58,7 +74,7 @@ export interface DataRole {
 const NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const SQL_PATH_RE = /^\/[A-Za-z0-9._/-]*$/;
 /** Names PostgreSQL reserves or that would target the built-in objects. */
-export const RESERVED_ROLES: readonly string[] = ["public", "none", "postgres", "current_user", "current_role", "session_user"];
+export const RESERVED_ROLES: readonly string[] = ["public", "none", "postgres", "current_user", "current_role", "session_user", "creatio_farm_restorer"];
 export const RESERVED_DATABASES: readonly string[] = ["postgres", "template0", "template1"];
 
 interface ValidModel {
@@ -67,7 +83,7 @@ interface ValidModel {
   sqlPath: string;
   dataRoles: readonly DataRole[];
   waitSeconds: number;
-  restore?: RestoreModel & { scratch: string; replaced: string };
+  restore?: RestoreModel & { scratch: string; replaced: string; role: string; userObjectsSql: string };
 }
 
 /** Why `name` cannot be a login role of the farm, or undefined. */
@@ -114,7 +130,7 @@ function validate(model: BootstrapModel): ValidModel {
   if (!isFilePath(sqlPath)) {
     throw new Error(`creatio-farm: sqlPath must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(sqlPath)}`);
   }
-  const restore = r && { ...r, scratch: RESTORE_SCRATCH_DATABASE, replaced: RESTORE_REPLACED_DATABASE };
+  const restore = r && { ...r, scratch: RESTORE_SCRATCH_DATABASE, replaced: RESTORE_REPLACED_DATABASE, role: RESTORE_ROLE, userObjectsSql: USER_OBJECTS_SQL };
   return { databaseName, appUser, sqlPath, dataRoles, waitSeconds, restore };
 }
 
@@ -164,10 +180,10 @@ const swapTemplate = template(__dirname, "restore-swap.sql.hbs");
 
 /** The SQL that gives a restore's objects to the application role (psql variable `app_user`). */
 export function renderRestoreHandOverSql(): string {
-  return handOverTemplate({});
+  return handOverTemplate({ role: RESTORE_ROLE });
 }
 
 /** The SQL that swaps a complete restore in place of the empty database (psql variables, see the template). */
 export function renderRestoreSwapSql(): string {
-  return swapTemplate({});
+  return swapTemplate({ userObjectsSql: USER_OBJECTS_SQL });
 }

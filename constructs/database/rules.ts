@@ -21,12 +21,14 @@ export function postgresVersionProblem(ref: string): string | undefined {
 // Every segment starts with a letter, digit or '_': no '.', '..' or hidden names; nothing a shell or psql would read.
 const HOST_FILE = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 const KERNEL_AND_DOCKER_TREES = ["/dev", "/proc", "/sys", "/var/lib/docker", "/run/docker", "/var/run/docker", "/run/containerd"];
+/** Docker's and containerd's sockets: mounted into a container, they hand it the Docker host. */
+const SOCKETS = ["/run/docker.sock", "/var/run/docker.sock", "/run/containerd/containerd.sock"];
 
 /** `restoreFileProblem` for the published JSON Schema (editors). */
 export const RESTORE_FILE_JSON_SCHEMA = {
   pattern: HOST_FILE.source,
   maxLength: 1024,
-  not: { pattern: `^(?:${KERNEL_AND_DOCKER_TREES.join("|")})/` },
+  not: { anyOf: [{ pattern: `^(?:${KERNEL_AND_DOCKER_TREES.join("|")})/` }, { enum: SOCKETS }] },
 };
 
 /**
@@ -37,6 +39,8 @@ export function restoreFileProblem(hostPath: string): string | undefined {
   if (!HOST_FILE.test(hostPath) || hostPath.length > 1024) {
     return "expected an absolute path of a file on the Docker host, letters, digits, '.', '_', '-' only (no '.' or '..' segment)";
   }
-  if (KERNEL_AND_DOCKER_TREES.some((t) => hostPath.startsWith(`${t}/`))) return "expected a file outside the kernel's, the devices' and Docker's own trees";
+  if (KERNEL_AND_DOCKER_TREES.some((t) => hostPath.startsWith(`${t}/`)) || SOCKETS.includes(hostPath)) {
+    return "expected a file outside the kernel's, the devices' and Docker's own trees";
+  }
   return undefined;
 }

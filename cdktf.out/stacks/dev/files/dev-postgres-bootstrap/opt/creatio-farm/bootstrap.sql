@@ -52,8 +52,6 @@ SELECT pg_catalog.pg_encoding_to_char(encoding) <> 'UTF8' AS db_not_utf8
 \endif
 
 ALTER DATABASE :"db_name" OWNER TO :"app_user";
--- A restore that was interrupted while it replaced the database may have left it closed.
-ALTER DATABASE :"db_name" ALLOW_CONNECTIONS true;
 REVOKE ALL ON DATABASE :"db_name" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"app_user";
 -- The built-in databases are the superuser's: no other role may connect to them (pg_hba.conf says so too).
