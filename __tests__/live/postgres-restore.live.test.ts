@@ -62,6 +62,17 @@ const run = (databaseName: string, backupFile = backup) => {
   return spawnSync(j.script, [], { encoding: "utf8", env: j.env, timeout: 120_000 });
 };
 
+/** Until a running job's pg_restore has begun filling the scratch database (its largest table exists). */
+async function restoreBegun(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = server().psqlAdmin("creatio_farm_restore", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog' AND relkind = 'r'`);
+    if (r.status === 0 && r.stdout.trim() === "1") return;
+    if (Date.now() > deadline) throw new Error("the restore never began");
+    await sleep(20);
+  }
+}
+
 const tablesOf = (db: string) => admin(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'");
 const databases = () => admin("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'creatio%'");
 
@@ -169,14 +180,7 @@ describe("a restore that does not finish never leaves a part of the backup in th
     const j = job("creatio_k");
     const child: ChildProcess = spawn(j.script, [], { env: j.env, detached: true, stdio: "ignore" });
     try {
-      // until the restore has begun filling the scratch database
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const r = server().psqlAdmin("creatio_farm_restore", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog' AND relkind = 'r'`);
-        if (r.status === 0 && r.stdout.trim() === "1") break;
-        if (Date.now() > deadline) throw new Error("the restore never began");
-        await sleep(20);
-      }
+      await restoreBegun();
     } finally {
       process.kill(-child.pid!, "SIGKILL");
     }
@@ -242,13 +246,7 @@ describe("a database that is not empty is never replaced", () => {
     const child: ChildProcess = spawn(j.script, [], { env: j.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (c) => (out += c));
     child.stderr!.on("data", (c) => (out += c));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = server().psqlAdmin("creatio_farm_restore", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog' AND relkind = 'r'`);
-      if (r.status === 0 && r.stdout.trim() === "1") break;
-      if (Date.now() > deadline) throw new Error("the restore never began");
-      await sleep(20);
-    }
+    await restoreBegun();
     admin("creatio_race", `CREATE TABLE written_meanwhile (i int); INSERT INTO written_meanwhile VALUES (1)`);
     const code = await new Promise((resolve) => child.once("exit", resolve));
     expect(code).not.toBe(0);
