@@ -1,7 +1,7 @@
 /**
  * A container entrypoint that hands a root-owned secret upload to the service's user, then runs the image's own
  * entrypoint with the container's command. Docker's provider uploads every file as root: an image whose
- * entrypoint drops to its own user (redis, postgres) could not read a 0600 file otherwise.
+ * entrypoint drops to its own user (redis) could not read a 0600 file otherwise.
  */
 export interface HandOver {
   /** The uploaded file (root's, 0600). */

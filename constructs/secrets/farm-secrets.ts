@@ -40,8 +40,9 @@ export class FarmSecrets extends Construct {
         lifecycle: preventDestroy ? { preventDestroy } : undefined,
       });
     this.passwords = {
-      // PostgreSQL applies these only when it initializes an empty volume. A replaced value would reach the nodes
-      // but not the roles, and lock every node out: Terraform must refuse to replace them (rotate by hand).
+      // The superuser's password is applied only when PostgreSQL initializes an empty volume: a replaced value would
+      // be wrong from then on. The application role's is converged by the bootstrap job, but a replacement restarts
+      // every node at once. Terraform refuses to replace either (rotate by hand).
       "database-password": password("database-password", true),
       "database-superuser-password": password("database-superuser-password", true),
       "stats-password": password("stats-password"),
