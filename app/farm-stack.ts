@@ -16,6 +16,10 @@ import { FarmSecrets } from "../constructs/secrets/farm-secrets";
 import { DmzProxy } from "../constructs/dmz-proxy/dmz-proxy";
 import { nodeSetProps } from "./node-set-props";
 import { addPortal } from "./portal";
+import { addIdentityService } from "./identity-service";
+import { addCreatioSettings } from "./creatio-settings";
+import { CreatioSettings } from "../constructs/creatio-settings/creatio-settings";
+import { IdentityService } from "../constructs/identity-service/identity-service";
 
 /**
  * One environment of the farm: `config/<env>.yaml` → stack `<env>`. This is the one place that knows the
@@ -32,6 +36,10 @@ export class CreatioFarmStack extends TerraformStack {
   public readonly secrets: FarmSecrets;
   /** With `portal:`, the portal's nodes and its DMZ proxy. */
   public readonly portal?: { readonly nodes: CreatioNodeSet; readonly proxy: DmzProxy };
+  /** With `identityService:`, the Identity Service. */
+  public readonly identityService?: IdentityService;
+  /** With `systemSettings:` or `identityService:`, the job that sets Creatio's system settings. */
+  public readonly settings?: CreatioSettings;
 
   constructor(scope: Construct, environment: string, config: FarmConfig) {
     super(scope, environment);
@@ -48,6 +56,9 @@ export class CreatioFarmStack extends TerraformStack {
     const secrets = (this.secrets = new FarmSecrets(this, "secrets"));
     // With a portal every node, internal too, gets the generated UserManagementSauPassword (nodeSetProps).
     if (config.portal) secrets.enablePortal();
+    if (config.identityService) secrets.enableIdentityService();
+    const hasSettings = config.identityService !== undefined || Object.keys(config.systemSettings ?? {}).length > 0;
+    if (hasSettings) secrets.enableCreatioAdmin();
     const subnets = farmSubnets(config.network);
     const app = new FarmNetwork(this, "network-app", { name: `${environment}-app`, subnet: subnets.appSubnet });
     const data = new FarmNetwork(this, "network-data", { name: `${environment}-data`, subnet: subnets.dataSubnet, internal: true });
@@ -139,6 +150,22 @@ export class CreatioFarmStack extends TerraformStack {
         { stack: this, environment, config, secrets, balancer: this.balancer, redis: this.redis, database: this.database },
         config.portal,
       );
+    }
+
+    const identity = config.identityService
+      ? addIdentityService({ stack: this, environment, config, secrets, database: this.database, data, proxy: this.portal?.proxy }, config.identityService)
+      : undefined;
+    this.identityService = identity?.identity;
+    if (hasSettings) {
+      this.settings = addCreatioSettings({
+        stack: this,
+        environment,
+        config,
+        secrets,
+        nodes: this.nodes,
+        data,
+        identity: identity && { service: identity.identity, internalUrl: identity.internalUrl },
+      });
     }
 
     Aspects.of(this).add(new FarmPolicies());

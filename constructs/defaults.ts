@@ -16,6 +16,8 @@ export const DEFAULTS = {
     portalSubnet: "172.30.13.0/24",
     /** With a portal: the portal nodes ↔ Redis and the database; `internal: true`. */
     portalDataSubnet: "172.30.14.0/24",
+    /** With the Identity Service's token endpoint published: the DMZ proxy ↔ the Identity Service; `internal: true`. */
+    identityEdgeSubnet: "172.30.15.0/24",
   },
   creatio: {
     tenantId: 1,
@@ -144,6 +146,22 @@ export const DEFAULTS = {
     hstsMaxAgeSeconds: 63072000,
     websocketIdleSeconds: 3600,
     memoryMb: 256,
+  },
+  identityService: {
+    /** Logging:LogLevel:Default. Debug logs every request (with client ids): only while testing. */
+    logLevel: "Warning",
+    /** Its own login role, with a schema of the same name for its tables. */
+    databaseUser: "creatio_identity",
+    publishTokenEndpoint: false,
+    /** Validity of the signing certificate the farm generates on the Docker host. */
+    certificateDays: 1095,
+    /** ClientName of the client the farm generates for Creatio; its id and secret are generated. */
+    clientName: "creatio-farm",
+    memoryMb: 512,
+  },
+  creatioSettings: {
+    /** How long the settings job waits for a node to serve: a first start (configuration build) takes minutes. */
+    waitSeconds: 900,
   },
   database: {
     engine: "postgres",

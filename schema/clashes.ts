@@ -5,6 +5,7 @@
  */
 import { dockerHostKey } from "../constructs/lib/docker-host";
 import { farmSubnets, subnetKeysInUse } from "../constructs/networks/address-plan";
+import { networksInUse } from "./schema";
 import { overlaps, parseCidr } from "../constructs/networks/ipv4";
 import { Environment, keyPath } from "./load";
 import { publishedPorts, sameSocket } from "./ports";
@@ -18,7 +19,7 @@ interface Claim {
 
 function subnetsOf(env: Environment): Array<Claim & { subnet: string }> {
   const subnets = farmSubnets(env.config.network);
-  return subnetKeysInUse(env.config.portal !== undefined).map((key) => ({ at: ["network", key], value: subnets[key], subnet: subnets[key] }));
+  return subnetKeysInUse(networksInUse(env.config)).map((key) => ({ at: ["network", key], value: subnets[key], subnet: subnets[key] }));
 }
 
 const where = (env: Environment, at: KeyAt) => `${env.file}:${env.lineOf(at)} ${keyPath(at)}`;

@@ -9,8 +9,9 @@ import { farmConfigSchema } from "./schema";
 const BETWEEN_KEYS =
   "One Creatio web farm environment. Checked by npm run synth, not by this schema (rules between keys): node names unique; " +
   "host ports distinct (httpPort, tls.port, stats.port, portal.httpPort, portal.httpsPort); subnets apart (appSubnet, dataSubnet, " +
-  "and with a portal dmzSubnet, portalSubnet, portalDataSubnet); publicHost with tls.redirectHttp; nodes fit the subnets; " +
-  "maxConnections covers the nodes' pools (the portal's too); metricsPath other than stats.uri; with a portal, balancer.bindAddress " +
+  "and with a portal dmzSubnet, portalSubnet, portalDataSubnet, with a published token endpoint identityEdgeSubnet); publicHost with tls.redirectHttp; nodes fit the subnets; " +
+  "maxConnections covers the nodes' pools (the portal's and the Identity Service's too); identityService.publishTokenEndpoint needs a portal; " +
+  "identityService.databaseUser other than database.user and portal.databaseUser; with identityService, systemSettings without the OAuth20IdentityServer codes; metricsPath other than stats.uri; with a portal, balancer.bindAddress " +
   "and balancer.stats.bindAddress neither 0.0.0.0 nor portal.bindAddress and portal.databaseUser other than database.user; extraAllowedPaths not built in and " +
   "without . or .. segments; and, between environments on one Docker host, subnets and host ports of their own.";
 

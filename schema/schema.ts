@@ -10,7 +10,9 @@ import { DEFAULTS } from "../constructs/defaults";
 import { DOCKER_HOST, DOCKER_HOST_JSON_SCHEMA, dockerHostProblem } from "../constructs/lib/docker-host";
 import { imagePinProblem, PINNED_IMAGE_PATTERN } from "../constructs/lib/image-ref";
 import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR, parseCidr } from "../constructs/networks/ipv4";
-import { farmSubnets, SubnetKey, subnetKeysInUse } from "../constructs/networks/address-plan";
+import { farmSubnets, NetworksInUse, SubnetKey, subnetKeysInUse } from "../constructs/networks/address-plan";
+import { IDENTITY_SERVICE_POOLS } from "../constructs/identity-service/render-identity-appsettings";
+import { SETTING_CODE, settingValueProblem } from "../constructs/creatio-settings/render-settings";
 import { FARM_SUBNET_PATTERN, nodeCapacityProblem, subnetOverlapProblem, subnetRangeProblem } from "../constructs/networks/rules";
 import { CERTIFICATE_PATH_JSON_SCHEMA, certificatePathProblem } from "../constructs/balancer/certificate-path";
 import { HAPROXY_TOO_OLD_PATTERN, HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
@@ -348,6 +350,9 @@ const network = mapping({
   portalDataSubnet: subnet
     .optional().meta({ default: DEFAULTS.network.portalDataSubnet })
     .describe("With a portal: portal nodes ↔ Redis/database (internal); the internal nodes are not on it."),
+  identityEdgeSubnet: subnet
+    .optional().meta({ default: DEFAULTS.network.identityEdgeSubnet })
+    .describe("With identityService.publishTokenEndpoint: the DMZ proxy ↔ the Identity Service (internal); nothing else is on it."),
 })
   .optional()
   .describe("Docker networks; fixed subnets so every address is known at synth. Environments on one host need distinct subnets.");
@@ -421,6 +426,53 @@ const portal = mapping({
     "The customer portal: an nginx reverse proxy in a DMZ network, the only component published on the public address, in front of portal nodes of their own with their own database role. Without it, nothing of the portal exists.",
   );
 
+const identityDefaults = DEFAULTS.identityService;
+const identityService = mapping({
+  image: image("registry.example.com/creatio-identity-service:8.3.1").describe(
+    "Your Identity Service image, built from the distribution's IdentityService.zip with its Dockerfile-OAuth; pinned. Container <env>-identity-service.",
+  ),
+  logLevel: z
+    .enum(["Trace", "Debug", "Information", "Warning", "Error", "Critical"], { error: "expected Trace, Debug, Information, Warning, Error or Critical" })
+    .optional().meta({ default: identityDefaults.logLevel })
+    .describe("Logging:LogLevel:Default of its appsettings.json; Debug and Trace only while testing."),
+  databaseUser: roleName()
+    .optional().meta({ default: identityDefaults.databaseUser })
+    .describe("Its own login role: creates its tables in a schema of the same name, no rights on Creatio's tables; must differ from database.user and portal.databaseUser."),
+  publishTokenEndpoint: bool()
+    .optional().meta({ default: identityDefaults.publishTokenEndpoint })
+    .describe("Serve POST /connect/token on the portal's host name through the DMZ proxy (SCIM and external OAuth 2.0 clients need it); needs portal."),
+  certificateDays: intIn(60, 3650)
+    .optional().meta({ default: identityDefaults.certificateDays })
+    .describe("Validity in days of the signing certificate (PFX) generated on the Docker host at the first deploy."),
+  resources: resources(`${identityDefaults.memoryMb}`),
+})
+  .optional()
+  .describe(
+    "Creatio's Identity Service (OAuth 2.0), beside the farm on the internal data network, with its own database role, a generated client for Creatio and a signing certificate generated on the Docker host. Without it, nothing of it exists.",
+  );
+
+/** The settings the farm sets itself when it runs the Identity Service. */
+export const OAUTH_SETTING_CODES = ["OAuth20IdentityServerUrl", "OAuth20IdentityServerClientId", "OAuth20IdentityServerClientSecret"] as const;
+
+const systemSettings = z
+  .record(
+    z.string().regex(SETTING_CODE, { error: "expected a system setting code (a letter, then letters, digits or '_'; at most 250)" }),
+    z
+      .union([z.string().max(10000), z.number().finite(), z.boolean()], { error: "expected text, a number or true/false" })
+      .superRefine((v, ctx) => {
+        const problem = settingValueProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: v });
+      }),
+    {
+      error: (issue) =>
+        issue.code === "invalid_key" ? "expected a system setting code (a letter, then letters, digits or '_'; at most 250)" : "expected a mapping of system setting codes to values",
+    },
+  )
+  .optional()
+  .describe(
+    "Creatio system settings by code (SiteUrl: https://crm.example.com), set through Creatio's API by a job signed in as the administrator the Terraform variables creatio_admin_user/creatio_admin_password name; an unknown code fails the job by name before anything is set. Not for secrets: this file is in git.",
+  );
+
 const docker = mapping({
   host: z
     .string({ error: "expected a Docker host such as ssh://deploy@docker-1.example.com" })
@@ -447,6 +499,8 @@ export const farmConfigSchema = mapping(
     redis: redis.describe("Redis shared by all nodes (sessions, cache); on the internal data network only."),
     database: database.describe("PostgreSQL shared by all nodes; its data volume is protected from destroy."),
     portal,
+    identityService,
+    systemSettings,
   },
   "an environment file",
 )
@@ -499,7 +553,7 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
 
   const hasPortal = at(cfg, "portal") !== undefined;
   const portalNodes = Array.isArray(at(cfg, "portal", "nodes")) ? (at(cfg, "portal", "nodes") as unknown[]) : [];
-  const keys = subnetKeysInUse(hasPortal);
+  const keys = subnetKeysInUse(networksInUse(cfg));
   const raw = Object.fromEntries(keys.map((k) => [k, at(cfg, "network", k)]));
   if (keys.every((k) => strOk(raw[k]))) {
     const subnets = farmSubnets(raw as Partial<Record<SubnetKey, string>>);
@@ -546,15 +600,43 @@ function crossKeyChecks(cfg: unknown, ctx: Ctx): void {
       ctx.addIssue({ code: "custom", path: ["portal", "httpsPort"], message: `expected a port other than portal.httpPort (${String(httpPort)})` });
     }
   }
+  const hasIdentity = at(cfg, "identityService") !== undefined;
+  if (hasIdentity) {
+    const identityUser = at(cfg, "identityService", "databaseUser") ?? DEFAULTS.identityService.databaseUser;
+    const others: Array<[string, unknown]> = [["database.user", at(cfg, "database", "user") ?? DEFAULTS.database.user]];
+    if (hasPortal) others.push(["portal.databaseUser", at(cfg, "portal", "databaseUser") ?? DEFAULTS.portal.databaseUser]);
+    for (const [key, user] of others) {
+      if (identityUser === user) {
+        ctx.addIssue({ code: "custom", path: ["identityService", "databaseUser"], message: `expected a role other than ${key} (${String(user)}): the Identity Service needs its own` });
+      }
+    }
+    for (const code of OAUTH_SETTING_CODES) {
+      if (at(cfg, "systemSettings", code) !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["systemSettings", code], message: "expected no value: with identityService the farm sets it (the service's URL and generated client)" });
+      }
+    }
+    if (at(cfg, "identityService", "publishTokenEndpoint") === true && !hasPortal) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["identityService", "publishTokenEndpoint"],
+        message: "expected a portal: the token endpoint is published through the portal's DMZ proxy, and this environment has none",
+      });
+    }
+  }
   for (const clash of publishedPortClashes(cfg)) ctx.addIssue({ code: "custom", path: [...clash.at], message: clash.message });
 
   const maxConnections = at(cfg, "database", "maxConnections");
   const nodePoolSize = at(cfg, "database", "nodePoolSize");
   const allNodes = nodes.length + portalNodes.length;
   if (intOk(maxConnections) && intOk(nodePoolSize) && nodes.length > 0) {
-    const budget = connectionBudgetProblem({ maxConnections, nodePoolSize }, allNodes * POSTGRES.poolsPerNode);
+    const budget = connectionBudgetProblem({ maxConnections, nodePoolSize }, allNodes * POSTGRES.poolsPerNode + (hasIdentity ? IDENTITY_SERVICE_POOLS : 0));
     if (budget) ctx.addIssue({ code: "custom", path: ["database", "maxConnections"], message: budget });
   }
+}
+
+/** The networks an environment file asks for (read defensively: it may not be valid yet). */
+export function networksInUse(cfg: unknown): NetworksInUse {
+  return { portal: at(cfg, "portal") !== undefined, tokenEndpoint: at(cfg, "identityService", "publishTokenEndpoint") === true && at(cfg, "portal") !== undefined };
 }
 
 /** A validated environment: what the user wrote, defaults not applied (the constructs apply them). */

@@ -77,7 +77,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an unknown top-level section", () => {
     expect(errorsOf(`${VALID}rabbitmq: { image: rabbitmq:3 }\n`)).toEqual([
-      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: docker, network, creatio, balancer, redis, database, portal",
+      "config/dev.yaml:14 rabbitmq: unknown key; expected one of: docker, network, creatio, balancer, redis, database, portal, identityService, systemSettings",
     ]);
   });
 
@@ -264,7 +264,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("the superuser as application role", () => {
     expect(errorsOf(withLine(13, "database: { image: postgres:16, user: postgres }"))).toEqual([
-      "config/dev.yaml:13 database.user: expected a role name that is not reserved (public, none, postgres, current_user, current_role, session_user, creatio_farm_restorer, pg_*), got \"postgres\"",
+      "config/dev.yaml:13 database.user: expected a role name that is not reserved (public, none, postgres, current_user, current_role, session_user, information_schema, creatio_farm_restorer, pg_*), got \"postgres\"",
     ]);
   });
 
@@ -321,7 +321,7 @@ describe("config: rejected, one line per problem with file, line and key path", 
 
   test("an empty file", () => {
     expect(errorsOf("")).toEqual([
-      "config/dev.yaml:1 (root): expected an environment file with keys docker, network, creatio, balancer, redis, database, portal, got nothing",
+      "config/dev.yaml:1 (root): expected an environment file with keys docker, network, creatio, balancer, redis, database, portal, identityService, systemSettings, got nothing",
     ]);
   });
 
@@ -413,5 +413,80 @@ ${extra}`;
 test("a restore file under /proc is refused at its key, with the line", () => {
   expect(errorsOf(VALID.replace("user: creatio }", "user: creatio, restore: { backup: /srv/db/a.backup, typeCasts: /proc/self/environ } }"))).toEqual([
     'config/dev.yaml:13 database.restore.typeCasts: expected a file outside the kernel\'s, the devices\' and Docker\'s own trees, got "/proc/self/environ"',
+  ]);
+});
+
+describe("config: identityService", () => {
+  const IDS = (lines: string, withPortal = false) =>
+    (withPortal
+      ? withLine(9, "  bindAddress: 10.0.0.5") +
+        "portal:\n  image: nginx:1.27\n  publicHost: portal.example.com\n  certificate: /etc/creatio-farm/tls/portal.pem\n  bindAddress: 198.51.100.7\n  nodes: [{ name: p1 }]\n"
+      : VALID) + `identityService:\n  image: registry.example.com/creatio-identity-service:8.3.1\n${lines}`;
+
+  test("GIVEN an image THEN it is accepted, with the token endpoint unpublished by default", () => {
+    const result = loadEnvironment("config/dev.yaml", IDS(""));
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(result.environment.config.identityService).toEqual({ image: "registry.example.com/creatio-identity-service:8.3.1" });
+  });
+
+  test.each([
+    [
+      "the token endpoint published without a portal",
+      IDS("  publishTokenEndpoint: true\n"),
+      ["config/dev.yaml:16 identityService.publishTokenEndpoint: expected a portal: the token endpoint is published through the portal's DMZ proxy, and this environment has none, got true"],
+    ],
+    [
+      "its role the same as the nodes'",
+      IDS("  databaseUser: creatio\n"),
+      ["config/dev.yaml:16 identityService.databaseUser: expected a role other than database.user (creatio): the Identity Service needs its own, got \"creatio\""],
+    ],
+    [
+      "its role the same as the portal's default",
+      IDS("  databaseUser: creatio_portal\n", true),
+      ["config/dev.yaml:22 identityService.databaseUser: expected a role other than portal.databaseUser (creatio_portal): the Identity Service needs its own, got \"creatio_portal\""],
+    ],
+    [
+      "a log level .NET does not have",
+      IDS("  logLevel: Verbose\n"),
+      ['config/dev.yaml:16 identityService.logLevel: expected Trace, Debug, Information, Warning, Error or Critical, got "Verbose"'],
+    ],
+    [
+      "an image without a pinned tag",
+      IDS("").replace("creatio-identity-service:8.3.1", "creatio-identity-service"),
+      [expect.stringMatching(/^config\/dev\.yaml:15 identityService\.image: /)],
+    ],
+  ])("GIVEN %s THEN it is refused at the key to change", (_, text, expected) => {
+    expect(errorsOf(text)).toEqual(expected);
+  });
+
+  test("GIVEN the identity edge subnet on the DMZ's THEN the overlap is named", () => {
+    const text = IDS("  publishTokenEndpoint: true\n", true).replace("balancer:", "network: { identityEdgeSubnet: 172.30.12.0/24 }\nbalancer:");
+    expect(errorsOf(text)).toEqual(["config/dev.yaml:7 network.identityEdgeSubnet: 172.30.12.0/24 overlaps network.dmzSubnet 172.30.12.0/24"]);
+  });
+});
+
+describe("config: systemSettings", () => {
+  test("GIVEN codes with text, a boolean and a number THEN they are accepted as written", () => {
+    const result = loadEnvironment("config/dev.yaml", `${VALID}systemSettings:\n  SiteUrl: https://crm.example.com\n  Enabled: true\n  Max: 5\n`);
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(result.environment.config.systemSettings).toEqual({ SiteUrl: "https://crm.example.com", Enabled: true, Max: 5 });
+  });
+
+  test.each([
+    ["a code that is not one", `systemSettings:\n  "Site Url": x\n`, [expect.stringMatching(/^config\/dev\.yaml:15 systemSettings\.Site Url: expected a system setting code/)]],
+    ["a value that is a mapping", `systemSettings:\n  SiteUrl: { a: 1 }\n`, [expect.stringMatching(/^config\/dev\.yaml:15 systemSettings\.SiteUrl: expected text, a number or true\/false/)]],
+    [
+      "an OAuth setting the farm sets itself beside identityService",
+      `identityService:\n  image: registry.example.com/creatio-identity-service:8.3.1\nsystemSettings:\n  OAuth20IdentityServerUrl: http://elsewhere\n`,
+      ["config/dev.yaml:17 systemSettings.OAuth20IdentityServerUrl: expected no value: with identityService the farm sets it (the service's URL and generated client), got \"http://elsewhere\""],
+    ],
+  ])("GIVEN %s THEN it is refused at the key", (_, tail, expected) => {
+    expect(errorsOf(`${VALID}${tail}`)).toEqual(expected);
+  });
+});
+
+test("a system setting value holding the farm's secret mark is refused at its key: it would pull a generated secret into Creatio", () => {
+  expect(errorsOf(`${VALID}systemSettings:\n  SiteUrl: "x@@secret:database-superuser-password@@"\n`)).toEqual([
+    'config/dev.yaml:15 systemSettings.SiteUrl: expected text without "@@secret:", which marks where the farm puts a generated secret, got "x@@secret:database-superuser-password@@"',
   ]);
 });

@@ -28,6 +28,9 @@ const variant = (from: string, to: string) => {
   return BASE.replace(from, to);
 };
 
+/** The Identity Service section. */
+const IDS = "identityService: { image: registry.example.com/creatio-identity-service:8.3.1 }\n";
+
 /** [name, file, valid for synth]. */
 const CORPUS: Array<[string, string, boolean]> = [
   ["the base file", BASE, true],
@@ -93,7 +96,18 @@ const CORPUS: Array<[string, string, boolean]> = [
   ["a portal beside stats published on 0.0.0.0", withPortal("", "10.0.0.5, stats: { bindAddress: 0.0.0.0 }"), false],
   ["a portal whose default role is the nodes' role", withPortal("", "10.0.0.5").replace("postgres:16 }", "postgres:16, user: creatio_portal }"), false],
   ["a portal whose HTTP port is the default HTTPS port", withPortal("httpPort: 443", "10.0.0.5"), false],
+  ["the Identity Service", `${BASE}${IDS}`, true],
+  ["the Identity Service with a reserved role", `${BASE}${IDS.replace(" }", ", databaseUser: pg_ids }")}`, false],
+  ["the Identity Service with a log level .NET does not have", `${BASE}${IDS.replace(" }", ", logLevel: Verbose }")}`, false],
+  ["the Identity Service's token endpoint published without a portal", `${BASE}${IDS.replace(" }", ", publishTokenEndpoint: true }")}`, false],
+  ["the Identity Service's token endpoint published beside a portal", `${withPortal("", "10.0.0.5")}${IDS.replace(" }", ", publishTokenEndpoint: true }")}`, true],
+  ["the Identity Service's role the nodes' role", `${BASE}${IDS.replace(" }", ", databaseUser: creatio }")}`, false],
+  ["system settings of each type", `${BASE}systemSettings: { SiteUrl: https://crm.example.com, Enabled: true, Max: 3 }\n`, true],
+  ["a system setting code with a space", `${BASE}systemSettings: { "Site Url": x }\n`, false],
+  ["a system setting whose value is a list", `${BASE}systemSettings: { SiteUrl: [a] }\n`, false],
+  ["an OAuth setting beside the Identity Service", `${BASE}${IDS}systemSettings: { OAuth20IdentityServerClientId: x }\n`, false],
 ];
+
 
 /** The base file with a portal (published on 198.51.100.7) and the balancer on `balancerAddress`. */
 function withPortal(extra: string, balancerAddress: string): string {
@@ -118,6 +132,9 @@ const BETWEEN_KEYS: Record<string, string> = {
   "a portal beside stats published on 0.0.0.0": "balancer.bindAddress and balancer.stats.bindAddress neither 0.0.0.0 nor portal.bindAddress",
   "a portal whose default role is the nodes' role": "portal.databaseUser other than database.user",
   "a portal whose HTTP port is the default HTTPS port": "host ports distinct (httpPort, tls.port, stats.port, portal.httpPort, portal.httpsPort)",
+  "the Identity Service's token endpoint published without a portal": "identityService.publishTokenEndpoint needs a portal",
+  "the Identity Service's role the nodes' role": "identityService.databaseUser other than database.user and portal.databaseUser",
+  "an OAuth setting beside the Identity Service": "with identityService, systemSettings without the OAuth20IdentityServer codes",
 };
 
 test.each(CORPUS)("%s: schema and synth agree", (name, text, synthValid) => {

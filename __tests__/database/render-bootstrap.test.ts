@@ -9,6 +9,8 @@ import * as path from "path";
 import {
   BootstrapModel,
   DEFAULT_BOOTSTRAP_SQL_PATH,
+  DEFAULT_FINISH_SQL_PATH,
+  renderBootstrapFinishSql,
   renderBootstrapSql,
   renderBootstrapScript,
 } from "../../constructs/database/render-bootstrap";
@@ -250,6 +252,27 @@ describe("renderBootstrapScript (the bootstrap job)", () => {
     expect(missing.argv).toBeUndefined();
   });
 
+  test("GIVEN a role with its own schema WHEN the script runs THEN the finishing SQL runs last, in the Creatio database; GIVEN it fails THEN the job fails", () => {
+    const file = path.join(dir, "identity-password");
+    fs.writeFileSync(file, "pw", { mode: 0o400 });
+    const script = renderBootstrapScript({ ...MODEL, dataRoles: [{ name: "creatio_identity", passwordFile: file, ownSchema: true }] });
+    const r = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.runs).toBe(2);
+    expect(r.argv).toEqual(expect.arrayContaining(["--dbname", "creatio_db", "-f", DEFAULT_FINISH_SQL_PATH]));
+    const failed = runScript(script, { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw", FAKE_PSQL_EXIT: "3" });
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain("creatio-farm:");
+    fs.rmSync(file, { force: true });
+  });
+
+  test("GIVEN neither an own schema nor a feature WHEN the script runs THEN there is no finishing step", () => {
+    const r = runScript(renderBootstrapScript(MODEL), { POSTGRES_USER: "postgres", CREATIO_DB_PASSWORD: "pw" });
+    expect(r.runs).toBe(1);
+    expect(renderBootstrapScript(MODEL)).not.toContain("bootstrap-finish.sql");
+  });
+
   test("GIVEN POSTGRES_USER unset WHEN the script runs THEN it exits non-zero with creatio-farm: and never calls psql", () => {
     const r = runScript(renderBootstrapScript(MODEL), { CREATIO_DB_PASSWORD: "pw" });
     expect(r.status).not.toBe(0);
@@ -290,5 +313,32 @@ describe("data roles (a portal's nodes)", () => {
   ])("GIVEN a data role with %s THEN rendering throws", (_, dataRoles, message) => {
     expect(() => renderBootstrapSql({ ...MODEL, dataRoles })).toThrow(message);
     expect(() => renderBootstrapScript({ ...MODEL, dataRoles })).toThrow(message);
+  });
+});
+
+describe("the finishing SQL (roles with their own schema, features)", () => {
+  test("GIVEN neither THEN there is none", () => {
+    expect(renderBootstrapFinishSql(MODEL)).toBeUndefined();
+  });
+
+  test("GIVEN a role with its own schema THEN the role gets no right on public and its schema is made by the finishing step, owned by it", () => {
+    const model: BootstrapModel = { ...MODEL, dataRoles: [{ name: "creatio_identity", passwordFile: "/run/p", ownSchema: true }] };
+    const sql = renderBootstrapSql(model);
+    expect(sql).toContain("REVOKE ALL ON SCHEMA public FROM :\"data_role\";");
+    expect(sql).not.toMatch(/GRANT [A-Z, ]+ ON ALL TABLES IN SCHEMA public TO :"data_role"/);
+    expect(sql).toContain("COMMENT ON ROLE :\"data_role\" IS 'creatio-farm schema role';");
+    const finish = renderBootstrapFinishSql(model)!;
+    expect(finish).toContain("\\set schema_role 'creatio_identity'");
+    expect(finish).toContain('CREATE SCHEMA IF NOT EXISTS :"schema_role" AUTHORIZATION :"schema_role";');
+  });
+
+  test("GIVEN features THEN each is switched on once Creatio's tables are there, a build without it warned by name", () => {
+    const finish = renderBootstrapFinishSql({ ...MODEL, features: ["OAuth20Integration", "OAuth20Integration"] })!;
+    expect(finish.match(/\\set feature 'OAuth20Integration'/g)).toHaveLength(1);
+    expect(finish).toContain("'is not in table \"Feature\": this Creatio build does not have it under that code; it is NOT switched on'");
+  });
+
+  test.each(["OAuth'; DROP TABLE x; --", "", "9Feature"])("GIVEN the feature code %j THEN rendering refuses it", (code) => {
+    expect(() => renderBootstrapFinishSql({ ...MODEL, features: [code] })).toThrow(/feature codes must match/);
   });
 });

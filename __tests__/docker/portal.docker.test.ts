@@ -5,63 +5,15 @@
  * is reachable. Redis and PostgreSQL share no network with the proxy; the portal nodes sign in to PostgreSQL as
  * their own role, created by the bootstrap job.
  */
-import * as fs from "fs";
 import { engine, exec } from "./support/engine";
-import { ENV, INTERNET, loadDeployment } from "./support/farm";
+import { ENV, loadDeployment } from "./support/farm";
 import { login } from "./support/http";
-import { TEST_IMAGES } from "./support/images";
+import { internetClient } from "./support/internet";
 
 const docker = engine();
 const d = loadDeployment();
 const p = d.portal;
-
-/**
- * Runs `js` with Node.js in a throwaway container on the internet network (the stand-in image has node and ws),
- * removed afterwards whatever happens; its stdout.
- */
-async function fromInternet(js: string): Promise<string> {
-  const container = await docker.createContainer({
-    Image: TEST_IMAGES.creatio,
-    Entrypoint: ["node", "-e", `module.paths.unshift("/opt/stand-in/node_modules"); ${js}`],
-    HostConfig: { NetworkMode: INTERNET.name },
-    // One plain stream (no multiplexing headers) to read the output from.
-    Tty: true,
-    Labels: { "org.creatio-farm.test": "portal-client" },
-  });
-  try {
-    await container.start();
-    const { StatusCode } = await container.wait();
-    // (dockerode hands back a body that parses as JSON already parsed: the client prints its result after a marker)
-    const out = String(await container.logs({ stdout: true, stderr: true }));
-    if (StatusCode !== 0) throw new Error(`client exited ${StatusCode}: ${out}`);
-    const line = out.split(/\r?\n/).find((l) => l.startsWith("RESULT "));
-    if (!line) throw new Error(`the client printed no result: ${out}`);
-    return line.slice("RESULT ".length);
-  } finally {
-    await container.remove({ force: true });
-  }
-}
-
-/** An HTTPS request to the proxy's published port, as a browser on the internet sends it (SNI and Host = name). */
-const HTTPS = `const https = require("https"); const fs = require("fs");
-  const req = (method, path, { host = ${JSON.stringify(p.publicHost)}, body, cookie } = {}) => new Promise((resolve) => {
-    const r = https.request({ host: ${JSON.stringify(p.address)}, port: ${p.httpsPort}, method, path, servername: host,
-      headers: { host, ...(cookie ? { cookie } : {}), ...(body ? { "content-type": "application/json" } : {}) },
-      ca: ${JSON.stringify("CA")}, timeout: 5000 }, (res) => {
-      let b = ""; res.on("data", (c) => (b += c));
-      res.on("end", () => resolve({ status: res.statusCode, node: res.headers["x-stand-in-node"] || "", body: b, cookies: (res.headers["set-cookie"] || []).map((c) => c.split(";")[0]).join("; ") }));
-    });
-    r.on("error", (e) => resolve({ status: e.code || e.message, node: "" })); r.on("timeout", () => r.destroy(new Error("timeout")));
-    if (body) r.write(body); r.end();
-  });`;
-
-const CA_PEM = JSON.stringify(fs.readFileSync(p.certificate, "utf8"));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function https(script: string): Promise<any> {
-  const client = HTTPS.replace(JSON.stringify("CA"), CA_PEM).replace(/\n\s*/g, " ");
-  return JSON.parse(await fromInternet(`const CA_PEM = ${CA_PEM}; ${client} (async () => { console.log("RESULT " + JSON.stringify(await (async () => { ${script} })())); })();`));
-}
+const { fromInternet, https } = internetClient(docker, d);
 
 /** TCP connect from a client or node container: "open", or why not, within 3 s. */
 const TCP = (host: string, port: number) =>
@@ -210,9 +162,9 @@ test("a proxy taken over reaches no more than the proxy's own routes: the balanc
   expect(await raw(8082, "/ServiceModel/CESWebHooksService.svc/HandleWebHooks")).toBe("404 from a node");
 });
 
-test("Redis and PostgreSQL share no network with the proxy; the proxy is on the DMZ alone", async () => {
+test("Redis and PostgreSQL share no network with the proxy; the proxy is on the DMZ and, for the token endpoint, the identity edge alone", async () => {
   const networks = async (c: string) => Object.keys((await docker.getContainer(c).inspect()).NetworkSettings.Networks).sort();
-  expect(await networks(p.proxy)).toEqual(["dockertier-dmz"]);
+  expect(await networks(p.proxy)).toEqual(["dockertier-dmz", "dockertier-identity-edge"]);
   for (const c of [d.containers.redis, d.containers.postgres]) expect(await networks(c)).toEqual(["dockertier-data", "dockertier-portal-data"]);
   for (const c of p.nodes) expect(await networks(c)).toEqual(["dockertier-portal", "dockertier-portal-data"]);
   for (const n of ["dockertier-portal", "dockertier-portal-data"]) expect((await docker.getNetwork(n).inspect()).Internal).toBe(true);

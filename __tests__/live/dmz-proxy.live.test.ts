@@ -6,6 +6,8 @@
  * and every request is one JSON line in the access log.
  */
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import WebSocket from "ws";
 import { INTEGRATION_ENDPOINTS } from "../../constructs/dmz-proxy/endpoints";
 import { renderNginxConf } from "../../constructs/dmz-proxy/render-nginx-conf";
@@ -26,6 +28,8 @@ let portalPort = 0;
 let integrationPort = 0;
 const standIns: Record<string, number> = {};
 const HOST = "localhost";
+/** What the Identity Service stand-in behind the token location received: method, path, Host, X-Forwarded-For, body. */
+const tokenRequests: Array<{ method: string; url: string; host: string; xff: string; body: string }> = [];
 
 beforeAll(async () => {
   const certDir = tempDir("dmz-cert");
@@ -44,6 +48,16 @@ beforeAll(async () => {
     // the integration listener serves the paths of the endpoints switched on, as app/portal.ts renders it
     integration: { port: integrationPort, ...proxyOnly, allowPaths: [...INTEGRATION_ENDPOINTS.bulkEmail, ...INTEGRATION_ENDPOINTS.scim].map((e) => e.pathPattern) },
   });
+  const identity = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c)).on("end", () => {
+      tokenRequests.push({ method: req.method ?? "", url: req.url ?? "", host: String(req.headers.host), xff: String(req.headers["x-forwarded-for"]), body });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end('{"access_token":"t","token_type":"Bearer","expires_in":3600}');
+    });
+  });
+  await new Promise<void>((resolve) => identity.listen(0, "127.0.0.1", resolve));
+  teardown.defer(() => new Promise<void>((resolve) => identity.close(() => resolve())));
   [httpPort, httpsPort] = [await freePort(), await freePort()];
   nginx = teardown.add(
     await startNginx(
@@ -57,6 +71,7 @@ beforeAll(async () => {
           certificate: tls.pem,
           portalUpstream: `127.0.0.1:${portalPort}`,
           integrationUpstream: `127.0.0.1:${integrationPort}`,
+          tokenUpstream: { address: `127.0.0.1:${(identity.address() as AddressInfo).port}`, host: "identity-service:8080" },
           extraAllowedPrefixes: [],
           // bulk email and SCIM on; web forms and chats off
           endpoints: [...INTEGRATION_ENDPOINTS.bulkEmail, ...INTEGRATION_ENDPOINTS.scim],
@@ -266,6 +281,30 @@ test("the integration listener serves the enabled endpoints' paths only, even to
   });
   const seen = await counts("c1");
   expect(Object.values(seen).reduce((a, b) => a + b, 0) - Object.values(c1).reduce((a, b) => a + b, 0)).toBe(2);
+});
+
+describe("the Identity Service's token endpoint", () => {
+  test("POST /connect/token reaches the service with its internal name as Host and the client's address, the form as sent", async () => {
+    const before = tokenRequests.length;
+    const r = await get("/connect/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials&client_id=a&client_secret=b" });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).token_type).toBe("Bearer");
+    expect(tokenRequests.slice(before)).toEqual([
+      { method: "POST", url: "/connect/token", host: "identity-service:8080", xff: "127.0.0.1", body: "grant_type=client_credentials&client_id=a&client_secret=b" },
+    ]);
+  });
+
+  test.each([
+    ["GET /connect/token", "GET", "/connect/token", 403],
+    ["the discovery document", "GET", "/.well-known/openid-configuration", 404],
+    ["the authorize endpoint", "GET", "/connect/authorize", 404],
+    ["a path below the token endpoint", "POST", "/connect/token/x", 404],
+  ])("%s is refused and reaches neither the service nor a node", async (_what, method, path, status) => {
+    const before = tokenRequests.length;
+    const r = await get(path, { method, body: method === "POST" ? "x=1" : undefined });
+    expect(r.status).toBe(status);
+    expect(tokenRequests.length).toBe(before);
+  });
 });
 
 test("no process is left behind", async () => {

@@ -6,7 +6,7 @@
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { BootstrapModel, renderBootstrapScript, renderBootstrapSql, renderPgHba } from "../../constructs/database/render-bootstrap";
+import { BootstrapModel, renderBootstrapFinishSql, renderBootstrapScript, renderBootstrapSql, renderPgHba } from "../../constructs/database/render-bootstrap";
 import { findPostgresBinDir, PgServer, startPostgres } from "./support/postgres";
 
 // Contains a single quote, a backslash, a double quote, a dollar sign and spaces.
@@ -28,8 +28,10 @@ function runInitScript(model: BootstrapModel, password: string | undefined): Spa
   const tag = `${model.databaseName}-${model.appUser}`;
   const sqlPath = path.join(s.workDir, `${tag}-bootstrap.sql`);
   const scriptPath = path.join(s.workDir, `${tag}-bootstrap.sh`);
+  const finishSqlPath = path.join(s.workDir, `${tag}-bootstrap-finish.sql`);
   fs.writeFileSync(sqlPath, renderBootstrapSql(model), { mode: 0o644 });
-  fs.writeFileSync(scriptPath, renderBootstrapScript({ ...model, sqlPath }), { mode: 0o755 });
+  fs.writeFileSync(finishSqlPath, renderBootstrapFinishSql({ ...model, finishSqlPath }) ?? "", { mode: 0o644 });
+  fs.writeFileSync(scriptPath, renderBootstrapScript({ ...model, sqlPath, finishSqlPath }), { mode: 0o755 });
   const env: NodeJS.ProcessEnv = {
     PATH: `${s.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     POSTGRES_USER: "postgres",
@@ -224,6 +226,94 @@ describe("Creatio PostgreSQL bootstrap against a real server", () => {
       // and back: configured again, it logs in again
       ok(runInitScript(portalModel, NEW_PASSWORD));
       expect(ok(server().psqlTcp("creatio_portal", PORTAL_PASSWORD, "creatio", "SELECT current_user"))).toBe("creatio_portal");
+    });
+  });
+
+  describe("a role with a schema of its own (the Identity Service's) and a feature switched on", () => {
+    const IDENTITY_PASSWORD = `1d 'pw' \\ "y"`;
+    let model: BootstrapModel;
+    beforeAll(() => {
+      const file = path.join(server().workDir, "role-password-creatio_identity");
+      fs.writeFileSync(file, IDENTITY_PASSWORD, { mode: 0o600 });
+      const portal = path.join(server().workDir, "role-password-creatio_portal");
+      model = {
+        ...MODEL,
+        dataRoles: [
+          { name: "creatio_portal", passwordFile: portal },
+          { name: "creatio_identity", passwordFile: file, ownSchema: true },
+        ],
+        features: ["OAuth20Integration"],
+      };
+    });
+    const asIdentity = (sql: string) => server().psqlTcp("creatio_identity", IDENTITY_PASSWORD, "creatio", sql);
+
+    test("GIVEN no Creatio tables yet WHEN the bootstrap runs THEN it says the feature waits for them, and succeeds", () => {
+      const r = runInitScript(model, NEW_PASSWORD);
+      ok(r);
+      expect(r.stdout + r.stderr).toContain("no Creatio tables in the database yet (restore the backup): feature OAuth20Integration is switched on when the job runs again after the restore");
+    });
+
+    test("THEN the role logs in, inherits nothing, and owns a schema named after it where its unqualified CREATE TABLE lands", () => {
+      expect(admin("postgres", "SELECT rolcanlogin, rolsuper, rolinherit FROM pg_roles WHERE rolname = 'creatio_identity'")).toBe("t|f|f");
+      expect(admin("creatio", "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'creatio_identity'")).toBe("creatio_identity");
+      // What EF Core does without a default schema: unqualified names, in the first schema of the search path.
+      ok(asIdentity('CREATE TABLE "Clients" ("Id" serial PRIMARY KEY, "ClientId" text); INSERT INTO "Clients" ("ClientId") VALUES (\'c1\')'));
+      expect(admin("creatio", "SELECT schemaname, tableowner FROM pg_tables WHERE tablename = 'Clients'")).toBe("creatio_identity|creatio_identity");
+      expect(ok(asIdentity('SELECT "ClientId" FROM "Clients"'))).toBe("c1");
+    });
+
+    test.each([
+      ["read Creatio's tables", "SELECT * FROM public.probe", /permission denied for table probe/],
+      ["create in Creatio's schema", "CREATE TABLE public.mine (i int)", /permission denied for schema public/],
+      ["connect to the postgres database", null, /permission denied for database "postgres"/],
+    ])("THEN it may not %s", (_what, sql, message) => {
+      const r = sql === null ? server().psqlTcp("creatio_identity", IDENTITY_PASSWORD, "postgres", "SELECT 1") : asIdentity(sql);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+    });
+
+    test("THEN the portal's data role cannot read the Identity Service's tables (its client secrets)", () => {
+      const r = server().psqlTcp("creatio_portal", `p0rtal 'pw' \\ "x"`, "creatio", 'SELECT * FROM creatio_identity."Clients"');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/permission denied for schema creatio_identity/);
+    });
+
+    test("GIVEN Creatio's feature tables WHEN the bootstrap runs THEN every state row of OAuth20Integration is on, other features untouched; again THEN nothing more changes", () => {
+      const s = server();
+      ok(s.psqlTcp("creatio_app", NEW_PASSWORD, "creatio", [
+        'CREATE TABLE public."Feature" ("Id" uuid PRIMARY KEY, "Code" text NOT NULL)',
+        'CREATE TABLE public."AdminUnitFeatureState" ("Id" uuid PRIMARY KEY, "FeatureId" uuid NOT NULL, "SysAdminUnitId" uuid, "FeatureState" integer NOT NULL)',
+        "INSERT INTO public.\"Feature\" VALUES ('00000000-0000-0000-0000-00000000000a', 'OAuth20Integration'), ('00000000-0000-0000-0000-00000000000b', 'Other')",
+        "INSERT INTO public.\"AdminUnitFeatureState\" VALUES ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', NULL, 0), " +
+          "('00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', NULL, 0), ('00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000b', NULL, 0)",
+      ].join("; ")));
+      const first = runInitScript(model, NEW_PASSWORD);
+      ok(first);
+      expect(first.stdout).toContain("creatio-farm: feature OAuth20Integration on ( 2 of 2 state row(s) switched now)");
+      expect(admin("creatio", 'SELECT f."Code", s."FeatureState" FROM "AdminUnitFeatureState" s JOIN "Feature" f ON f."Id" = s."FeatureId" ORDER BY s."Id"')).toBe(
+        "OAuth20Integration|1\nOAuth20Integration|1\nOther|0",
+      );
+      const again = runInitScript(model, NEW_PASSWORD);
+      ok(again);
+      expect(again.stdout).toContain("( 0 of 2 state row(s) switched now)");
+    });
+
+    test("GIVEN a schema of the role's name that belongs to someone else WHEN the bootstrap runs THEN it is not handed over: the job fails naming it", () => {
+      const other: BootstrapModel = { ...model, dataRoles: [{ name: "creatio_other", passwordFile: model.dataRoles![1].passwordFile, ownSchema: true }] };
+      admin("creatio", "CREATE SCHEMA creatio_other AUTHORIZATION creatio_app");
+      const r = runInitScript(other, NEW_PASSWORD);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("schema creatio_other exists and belongs to another role");
+      expect(admin("creatio", "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'creatio_other'")).toBe("creatio_app");
+      admin("creatio", "DROP SCHEMA creatio_other");
+    });
+
+    test("GIVEN a build without the feature WHEN the bootstrap runs THEN the job warns naming it, and still succeeds (the nodes start after it)", () => {
+      admin("creatio", "UPDATE \"Feature\" SET \"Code\" = 'Renamed' WHERE \"Code\" = 'OAuth20Integration'");
+      const r = runInitScript(model, NEW_PASSWORD);
+      ok(r);
+      expect(r.stdout + r.stderr).toContain('creatio-farm: warning: feature OAuth20Integration is not in table "Feature": this Creatio build does not have it under that code; it is NOT switched on');
+      admin("creatio", "UPDATE \"Feature\" SET \"Code\" = 'OAuth20Integration' WHERE \"Code\" = 'Renamed'");
     });
   });
 

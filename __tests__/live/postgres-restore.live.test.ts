@@ -10,6 +10,7 @@ import * as path from "path";
 import {
   BootstrapModel,
   renderBootstrapScript,
+  renderBootstrapFinishSql,
   renderBootstrapSql,
   renderRestoreHandOverSql,
   renderRestoreSwapSql,
@@ -47,11 +48,18 @@ function job(databaseName: string, backupFile = backup): { script: string; env: 
     databaseName,
     appUser: `${databaseName}_app`,
     sqlPath: at("bootstrap.sql"),
-    dataRoles: [{ name: `${databaseName}_portal`, passwordFile: at("portal-password") }],
+    dataRoles: [
+      { name: `${databaseName}_portal`, passwordFile: at("portal-password") },
+      // The Identity Service's: its schema is made after the restore, so it never makes the database look restored.
+      { name: `${databaseName}_identity`, passwordFile: at("portal-password"), ownSchema: true },
+    ],
+    features: ["OAuth20Integration"],
+    finishSqlPath: at("finish.sql"),
     waitSeconds: 10,
     restore: { backupPath: backupFile, typeCastsPath: typeCasts, handOverPath: at("hand-over.sql"), swapPath: at("swap.sql"), label: path.basename(backupFile) },
   };
   fs.writeFileSync(model.sqlPath!, renderBootstrapSql(model));
+  fs.writeFileSync(model.finishSqlPath!, renderBootstrapFinishSql(model)!);
   fs.writeFileSync(at("bootstrap.sh"), renderBootstrapScript(model), { mode: 0o755 });
   const env = { PATH: `${s.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`, POSTGRES_USER: "postgres", PGHOST: s.socketDir, PGPORT: String(s.port), CREATIO_DB_PASSWORD_FILE: at("app-password") };
   return { script: at("bootstrap.sh"), env };
@@ -129,6 +137,13 @@ describe("GIVEN an empty database and Creatio's backup", () => {
     expect(admin("postgres", "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'creatio_r'")).toBe("creatio-farm: restored from fixture.backup");
   });
 
+  test("THEN, after the restore, OAuth20Integration is on and the Identity Service's role has its schema", () => {
+    expect(first.stdout).toContain("creatio-farm: feature OAuth20Integration on ( 1 of 1 state row(s) switched now)");
+    expect(first.stdout.indexOf("restored into 'creatio_r'")).toBeLessThan(first.stdout.indexOf("feature OAuth20Integration on"));
+    expect(admin("creatio_r", `SELECT "FeatureState" FROM "AdminUnitFeatureState"`)).toBe("1");
+    expect(admin("creatio_r", "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'creatio_r_identity'")).toBe("creatio_r_identity");
+  });
+
   test("THEN every restored object belongs to the application role (relations, identity sequences, routines, types, ranges and their multiranges, schemas, large objects), which can change the schema; the portal role reads and writes the rows", () => {
     const owners = admin(
       "creatio_r",
@@ -136,7 +151,7 @@ describe("GIVEN an empty database and Creatio's backup", () => {
          SELECT pg_get_userbyid(c.relowner) o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
          UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
          UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-         UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'public')
+         UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'public', 'creatio_r_identity')
          UNION SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata) x`,
     );
     expect(owners).toBe("creatio_r_app");
@@ -240,6 +255,22 @@ describe("a database that is not empty is never replaced", () => {
     admin("postgres", `DROP DATABASE ${name} WITH (FORCE)`);
   }, 120_000);
 
+  test("GIVEN a database that holds only the Identity Service's schema and tables (it ran before the restore was configured) THEN it is restored, and its schema is made again, empty", () => {
+    const name = `creatio_s${Math.floor(Math.random() * 1e6)}`;
+    ok(run(name));
+    admin("postgres", `DROP DATABASE ${name} WITH (FORCE)`);
+    admin("postgres", `CREATE DATABASE ${name} OWNER ${name}_app TEMPLATE template0`);
+    admin(name, `CREATE SCHEMA ${name}_identity AUTHORIZATION ${name}_identity; SET ROLE ${name}_identity; CREATE TABLE ${name}_identity."Clients" ("Id" serial PRIMARY KEY, "ClientId" text)`);
+    const r = run(name);
+    ok(r);
+    expect(r.stdout).toContain(`fixture.backup restored into '${name}'`);
+    expect(admin(name, `SELECT count(*) FROM "SysLog"`)).toBe("400000");
+    expect(admin(name, `SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '${name}_identity'`)).toBe(`${name}_identity`);
+    expect(admin(name, `SELECT count(*) FROM pg_tables WHERE schemaname = '${name}_identity'`)).toBe("0");
+    expect(admin("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'creatio\\_farm\\_%'")).toBe("0");
+    admin("postgres", `DROP DATABASE ${name} WITH (FORCE)`);
+  }, 120_000);
+
   test("GIVEN the database written to while the backup is restored THEN it is not replaced: what was written stays, the job fails saying so", async () => {
     const j = job("creatio_race");
     let out = "";
@@ -255,7 +286,6 @@ describe("a database that is not empty is never replaced", () => {
     expect(admin("creatio_race", `SELECT count(*) FROM pg_class WHERE relname = 'SysLog'`)).toBe("0");
     // and its roles may connect again
     expect(ok(server().psqlTcp("creatio_race_app", APP_PASSWORD, "creatio_race", "SELECT 1"))).toBe("1");
-    admin("postgres", `DROP DATABASE IF EXISTS creatio_farm_restore WITH (FORCE)`);
   }, 120_000);
 
   test("GIVEN an empty database left by a swap that died before dropping it THEN the next run drops it and restores", () => {

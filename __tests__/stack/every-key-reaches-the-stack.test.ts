@@ -98,6 +98,15 @@ const NON_DEFAULT: Record<string, unknown> = {
   "portal.limits.loginsPerMinute": 11,
   "portal.hstsMaxAgeSeconds": 0,
   "portal.websocketIdleSeconds": 60,
+  "network.identityEdgeSubnet": "172.30.25.0/24",
+  "identityService.image": "registry.example.com/creatio-identity-service:8.3.2",
+  "identityService.logLevel": "Debug",
+  "identityService.databaseUser": "crm_identity",
+  "identityService.publishTokenEndpoint": false,
+  "identityService.certificateDays": 365,
+  "identityService.resources.memoryMb": 1024,
+  "identityService.resources.cpus": 0.5,
+  systemSettings: { SiteUrl: "https://crm2.example.com" },
   "portal.resources.memoryMb": 512,
   "portal.resources.cpus": 0.5,
 };
@@ -115,8 +124,9 @@ function leafKeys(node: any, prefix = ""): string[] {
 }
 
 /**
- * The baseline: the minimal environment with TLS on (balancer and Redis), a restore, and a portal with one endpoint
- * on, so the tls, restore and portal keys have something to change.
+ * The baseline: the minimal environment with TLS on (balancer and Redis), a restore, a portal with one endpoint
+ * on, and the Identity Service with its token endpoint published, so the tls, restore, portal and identityService
+ * keys have something to change.
  */
 function baseline(): FarmConfigInput {
   const input = minimalInput();
@@ -133,6 +143,7 @@ function baseline(): FarmConfigInput {
       nodes: [{ name: "portal-1" }],
       endpoints: { bulkEmail: true },
     },
+    identityService: { image: "registry.example.com/creatio-identity-service:8.3.1", publishTokenEndpoint: true },
   };
 }
 

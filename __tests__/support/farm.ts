@@ -33,6 +33,7 @@ export interface TerraformJson {
   resource: Record<string, Record<string, Record<string, any>>>;
   output: Record<string, { value: string; sensitive?: boolean }>;
   locals?: Record<string, string>;
+  variable?: Record<string, Record<string, any>>;
   provider?: Record<string, unknown[]>;
 }
 

@@ -1,5 +1,6 @@
 import * as path from "path";
 import { Construct } from "constructs";
+import { Image } from "@cdktf/provider-docker/lib/image";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { CONTAINER, DEFAULTS } from "../defaults";
 import { FarmContainer, IWorkload } from "../lib/farm-container";
@@ -17,6 +18,7 @@ import { connectionBudgetProblem } from "./pool-sizing";
 import {
   APP_PASSWORD_FILE_ENV,
   BootstrapModel,
+  renderBootstrapFinishSql,
   renderBootstrapScript,
   renderBootstrapSql,
   renderPgHba,
@@ -31,6 +33,7 @@ const DATA_DIR = "/var/lib/postgresql/data";
 /** The server's unix socket directory (the official image's): a volume shared with the bootstrap job alone. */
 const SOCKET_DIR = "/var/run/postgresql";
 const SQL_PATH = `${CONTAINER.farmDir}/bootstrap.sql`;
+const FINISH_SQL_PATH = `${CONTAINER.farmDir}/bootstrap-finish.sql`;
 const SCRIPT_PATH = `${CONTAINER.farmDir}/bootstrap.sh`;
 const HBA_PATH = `${CONTAINER.farmDir}/pg_hba.conf`;
 /** Read by the image's entrypoint as root (POSTGRES_PASSWORD_FILE), so it can be 0600: not in the container's config. */
@@ -57,10 +60,15 @@ export interface DatabaseRestoreProps {
 
 /** A client that logs in with a role of its own rather than the application role. */
 export interface DatabaseRole {
-  /** Login role: data rights only (rows of every table; no DDL, owns nothing). */
+  /** Login role: data rights only (rows of every table; no DDL, owns nothing), unless `ownSchema`. */
   readonly user: string;
   /** The generated secret that is its password. */
   readonly password: SecretName;
+  /**
+   * Instead of rights on Creatio's rows: a schema named after the role, which it owns and creates its tables in
+   * (a service with tables of its own in Creatio's database, the Identity Service). @default false
+   */
+  readonly ownSchema?: boolean;
 }
 
 export interface DatabaseClientOptions {
@@ -75,6 +83,7 @@ interface Client {
   readonly network: FarmNetwork;
   readonly user: string;
   readonly password: SecretName;
+  readonly ownSchema: boolean;
 }
 
 export interface PostgresDatabaseProps {
@@ -123,8 +132,12 @@ export class PostgresDatabase extends Construct {
   public readonly nodePoolSize: number;
   /** The bootstrap job: clients start after it. */
   public readonly bootstrap: IWorkload;
+  /** The server's image: its tools (psql, openssl) serve the farm's one-shot jobs. */
+  public readonly image: Image;
   private readonly network: FarmNetwork;
   private readonly clients: Client[] = [];
+  private readonly features = new Set<string>();
+  private finishProvisioned = false;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
@@ -150,14 +163,13 @@ export class PostgresDatabase extends Construct {
       databaseName: this.databaseName,
       appUser: this.user,
       sqlPath: SQL_PATH,
-      dataRoles: this.dataRoles().map((c) => ({ name: c.user, passwordFile: rolePasswordPath(c.user) })),
+      dataRoles: this.dataRoles().map((c) => ({ name: c.user, passwordFile: rolePasswordPath(c.user), ownSchema: c.ownSchema })),
       restore,
+      features: [...this.features],
+      finishSqlPath: FINISH_SQL_PATH,
     });
-    try {
-      renderBootstrapSql(model()); // validates names now, with this construct's path, rather than at synth
-    } catch (e) {
-      throw new FarmValidationError((e as Error).message.replace(/^creatio-farm: /, ""), this);
-    }
+    this.model = model;
+    this.validateModel();
 
     this.volume = new Volume(this, "volume", {
       name: `${props.environment}-postgres-data`,
@@ -165,7 +177,7 @@ export class PostgresDatabase extends Construct {
     });
     // Holds nothing but the socket: the server recreates it at every start.
     const socket = new Volume(this, "socket", { name: `${props.environment}-postgres-socket` });
-    const image = farmImage(this, props.image);
+    const image = (this.image = farmImage(this, props.image));
     this.container = new FarmContainer(this, "container", {
       name: `${props.environment}-postgres`,
       image,
@@ -244,6 +256,34 @@ export class PostgresDatabase extends Construct {
     }
   }
 
+  private readonly model: () => BootstrapModel;
+
+  /**
+   * Switches a Creatio feature on (`Feature."Code"`), as Creatio's setup guides do with SQL: the job's last step, once
+   * Creatio's tables are there; a build without that feature fails the job by name. Before synth.
+   */
+  public switchOnFeature(code: string): void {
+    if (this.bootstrap.isRendered) throw new FarmValidationError(`switchOnFeature(${code}) is called after the bootstrap was rendered (synth)`, this);
+    this.features.add(code);
+    this.validateModel();
+    this.provisionFinish();
+  }
+
+  private validateModel(): void {
+    try {
+      renderBootstrapSql(this.model()); // validates now, with this construct's path, rather than at synth
+      renderBootstrapFinishSql(this.model());
+    } catch (e) {
+      throw new FarmValidationError((e as Error).message.replace(/^creatio-farm: /, ""), this);
+    }
+  }
+
+  private provisionFinish(): void {
+    if (this.finishProvisioned) return;
+    this.finishProvisioned = true;
+    this.bootstrap.addFile({ path: FINISH_SQL_PATH, format: "sql", render: () => renderBootstrapFinishSql(this.model())! });
+  }
+
   private dataRoles(): readonly Client[] {
     return this.clients.filter((c) => c.user !== this.user);
   }
@@ -269,9 +309,10 @@ export class PostgresDatabase extends Construct {
     if (problem) throw new FarmValidationError(problem, this);
     const network = options.network ?? this.network;
     this.container.attach(network, OFFSETS.database, [HOST_ALIAS]);
-    this.clients.push({ client, network, user, password });
+    this.clients.push({ client, network, user, password, ownSchema: options.role?.ownSchema === true });
     if (options.role) {
       this.bootstrap.addFile({ path: rolePasswordPath(user), format: "secret", mode: 0o600, render: () => secretPlaceholder(password) });
+      if (options.role.ownSchema) this.provisionFinish();
     }
     client._connectDatabase(
       network,

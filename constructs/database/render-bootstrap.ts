@@ -12,6 +12,7 @@
 import { template } from "../lib/template";
 
 export const DEFAULT_BOOTSTRAP_SQL_PATH = "/opt/creatio-farm/bootstrap.sql";
+export const DEFAULT_FINISH_SQL_PATH = "/opt/creatio-farm/bootstrap-finish.sql";
 /** Environment variable naming the file with the app role password, which the bootstrap script reads. */
 export const APP_PASSWORD_FILE_ENV = "CREATIO_DB_PASSWORD_FILE";
 
@@ -28,6 +29,13 @@ export interface BootstrapModel {
   readonly waitSeconds?: number;
   /** Restore Creatio's backup into the database once, when it is empty. @default - no restore */
   readonly restore?: RestoreModel;
+  /**
+   * Creatio features (`Feature."Code"`) switched on for everyone, the way Creatio's setup guides do it, once the
+   * database holds Creatio's tables. @default - none
+   */
+  readonly features?: readonly string[];
+  /** Where the finishing SQL (own schemas, features) is, when there is any. @default DEFAULT_FINISH_SQL_PATH */
+  readonly finishSqlPath?: string;
 }
 
 /** Where the job finds what a restore needs, inside its container. */
@@ -50,16 +58,23 @@ export const RESTORE_REPLACED_DATABASE = "creatio_farm_replaced";
 /** The role a restore runs as (SET ROLE, never a login): everything it creates is then handed over with REASSIGN OWNED. */
 export const RESTORE_ROLE = "creatio_farm_restorer";
 
+/** Roles with a schema of their own (the Identity Service's), by their comment: what is in their schemas is the farm's. */
+const FARM_SCHEMA_OWNERS =
+  "(SELECT objoid FROM pg_catalog.pg_shdescription WHERE classoid = 'pg_catalog.pg_authid'::regclass AND description = 'creatio-farm schema role')";
+/** A namespace (alias `n`) that holds a user's objects: not a system one, not a farm role's own. */
+const USER_NAMESPACE = `n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspowner NOT IN ${FARM_SCHEMA_OWNERS}`;
+
 /**
  * What a database holds of a user's, counted in one query: relations, routines and types outside the system
- * schemas, schemas of its own, large objects and extensions (plpgsql comes with every database). 0 is an empty
- * database, the only kind a restore replaces.
+ * schemas, schemas of its own, large objects and extensions (plpgsql comes with every database). A farm role's own
+ * schema and what is in it (the Identity Service's tables) do not count: that service re-creates them in a restored
+ * database. 0 is an empty database, the only kind a restore replaces.
  */
 export const USER_OBJECTS_SQL = [
-  "SELECT (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
-  "+ (SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
-  "+ (SELECT count(*) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%')",
-  "+ (SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%')",
+  `SELECT (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_NAMESPACE})`,
+  `+ (SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NAMESPACE})`,
+  `+ (SELECT count(*) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE ${USER_NAMESPACE})`,
+  `+ (SELECT count(*) FROM pg_catalog.pg_namespace n WHERE n.nspname <> 'public' AND ${USER_NAMESPACE})`,
   "+ (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata)",
   "+ (SELECT count(*) FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql') AS user_objects",
 ].join(" ");
@@ -69,12 +84,19 @@ export interface DataRole {
   readonly name: string;
   /** Absolute path of the file holding its password, read at run time. */
   readonly passwordFile: string;
+  /**
+   * A schema of its own (named after it, first in its default search_path) where it creates and owns its tables,
+   * instead of rights on the rows of Creatio's tables: the Identity Service's role. @default false
+   */
+  readonly ownSchema?: boolean;
 }
+
+const FEATURE_RE = /^[A-Za-z][A-Za-z0-9_]{0,249}$/;
 
 const NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const SQL_PATH_RE = /^\/[A-Za-z0-9._/-]*$/;
 /** Names PostgreSQL reserves or that would target the built-in objects. */
-export const RESERVED_ROLES: readonly string[] = ["public", "none", "postgres", "current_user", "current_role", "session_user", "creatio_farm_restorer"];
+export const RESERVED_ROLES: readonly string[] = ["public", "none", "postgres", "current_user", "current_role", "session_user", "information_schema", "creatio_farm_restorer"];
 export const RESERVED_DATABASES: readonly string[] = ["postgres", "template0", "template1"];
 
 interface ValidModel {
@@ -84,6 +106,9 @@ interface ValidModel {
   dataRoles: readonly DataRole[];
   waitSeconds: number;
   restore?: RestoreModel & { scratch: string; replaced: string; role: string; userObjectsSql: string };
+  features: readonly string[];
+  /** Where the finishing SQL is, when there is any (an own schema, a feature). */
+  finishSqlPath: string | false;
 }
 
 /** Why `name` cannot be a login role of the farm, or undefined. */
@@ -131,7 +156,16 @@ function validate(model: BootstrapModel): ValidModel {
     throw new Error(`creatio-farm: sqlPath must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(sqlPath)}`);
   }
   const restore = r && { ...r, scratch: RESTORE_SCRATCH_DATABASE, replaced: RESTORE_REPLACED_DATABASE, role: RESTORE_ROLE, userObjectsSql: USER_OBJECTS_SQL };
-  return { databaseName, appUser, sqlPath, dataRoles, waitSeconds, restore };
+  const features = [...new Set(model.features ?? [])].sort();
+  for (const f of features) {
+    if (!FEATURE_RE.test(f)) throw new Error(`creatio-farm: feature codes must match ${FEATURE_RE.source}, got ${JSON.stringify(f)}`);
+  }
+  const finish = features.length > 0 || dataRoles.some((d) => d.ownSchema);
+  const finishSqlPath = finish ? (model.finishSqlPath ?? DEFAULT_FINISH_SQL_PATH) : false;
+  if (finishSqlPath !== false && !isFilePath(finishSqlPath)) {
+    throw new Error(`creatio-farm: finishSqlPath must be an absolute file path of [A-Za-z0-9._/-], got ${JSON.stringify(finishSqlPath)}`);
+  }
+  return { databaseName, appUser, sqlPath, dataRoles, waitSeconds, restore, features, finishSqlPath };
 }
 
 function isFilePath(p: string): boolean {
@@ -166,13 +200,25 @@ const scriptTemplate = template(__dirname, "bootstrap-job.sh.hbs");
 /** The idempotent bootstrap SQL (psql script). Expects psql variables `app_password` and `data_role_<n>_password`. */
 export function renderBootstrapSql(model: BootstrapModel): string {
   const { databaseName, appUser, dataRoles } = validate(model);
-  return sqlTemplate({ databaseName, appUser, dataRoles: dataRoles.map((r) => ({ name: r.name })) });
+  return sqlTemplate({ databaseName, appUser, dataRoles: dataRoles.map((r) => ({ name: r.name, ownSchema: r.ownSchema === true })) });
+}
+
+const finishTemplate = template(__dirname, "bootstrap-finish.sql.hbs");
+
+/**
+ * What the job does last, once the database holds what it will hold (after a restore): the schemas of the roles
+ * that have their own, and the features switched on. Undefined when there is nothing to do.
+ */
+export function renderBootstrapFinishSql(model: BootstrapModel): string | undefined {
+  const valid = validate(model);
+  if (valid.finishSqlPath === false) return undefined;
+  return finishTemplate({ databaseName: valid.databaseName, schemaRoles: valid.dataRoles.filter((r) => r.ownSchema).map((r) => r.name), features: valid.features });
 }
 
 /** The bootstrap job's script (POSIX sh, mode 0755): waits for the server, then runs the SQL as the superuser. */
 export function renderBootstrapScript(model: BootstrapModel): string {
   const valid = validate(model);
-  return scriptTemplate({ ...valid, restore: valid.restore ?? false });
+  return scriptTemplate({ ...valid, restore: valid.restore ?? false, dataRoles: valid.dataRoles.map((r) => ({ ...r, ownSchema: r.ownSchema === true })) });
 }
 
 const handOverTemplate = template(__dirname, "restore-hand-over.sql.hbs");

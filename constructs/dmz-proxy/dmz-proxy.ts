@@ -85,6 +85,8 @@ export class DmzProxy extends Construct {
   public readonly url: string;
   private portal?: ProxyTarget;
   private integrations?: ProxyTarget;
+  private token?: ProxyTarget & { readonly host: string };
+  private readonly addressOffset: number;
 
   constructor(scope: Construct, id: string, props: DmzProxyProps) {
     super(scope, id);
@@ -121,6 +123,7 @@ export class DmzProxy extends Construct {
     });
     this.container = container;
     this.address = container.attach(props.network, props.addressOffset);
+    this.addressOffset = props.addressOffset;
     this.url = `https://${props.serverName}${httpsPort === 443 ? "" : `:${httpsPort}`}/`;
     container.addFile({
       path: "/etc/nginx/nginx.conf",
@@ -138,6 +141,7 @@ export class DmzProxy extends Construct {
           certificate,
           portalUpstream: target(this.required(this.portal, "forwardPortalTo")),
           integrationUpstream: endpoints.length ? target(this.required(this.integrations, "forwardIntegrationsTo")) : undefined,
+          tokenUpstream: this.token && { address: target(this.token), host: this.token.host },
           extraAllowedPrefixes: props.extraAllowedPrefixes ?? [],
           endpoints,
           limits,
@@ -157,6 +161,18 @@ export class DmzProxy extends Construct {
   public forwardIntegrationsTo(to: ProxyTarget): void {
     if (this.container.isRendered) throw new FarmValidationError("forwardIntegrationsTo is called after nginx.conf was rendered (synth)", this);
     this.integrations = to;
+  }
+
+  /**
+   * Publishes an Identity Service's token endpoint (`POST /connect/token`) on the proxy's host name: the proxy joins
+   * `network` (one the service is on, holding nothing else the proxy may reach) and calls the service there by its
+   * address, with `host` (how the farm's nodes call it) as the Host header.
+   */
+  public forwardTokenEndpointTo(network: FarmNetwork, to: ProxyTarget & { readonly host: string }): void {
+    if (this.container.isRendered) throw new FarmValidationError("forwardTokenEndpointTo is called after nginx.conf was rendered (synth)", this);
+    if (this.token) throw new FarmValidationError("the token endpoint is already forwarded", this);
+    this.container.attach(network, this.addressOffset);
+    this.token = to;
   }
 
   private required(t: ProxyTarget | undefined, call: string): ProxyTarget {

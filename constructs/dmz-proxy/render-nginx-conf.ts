@@ -37,6 +37,11 @@ export interface NginxModel {
   readonly portalUpstream: string;
   /** The balancer's integration listener (internal nodes), when any endpoint is on. */
   readonly integrationUpstream?: string;
+  /**
+   * The Identity Service, when its token endpoint (`POST /connect/token`) is published: its `address:port`, and the
+   * Host it is called by inside the farm. @default - not published
+   */
+  readonly tokenUpstream?: { readonly address: string; readonly host: string };
   /** Path prefixes portal pages use, beyond the built-in list (`/Ssp/…`). */
   readonly extraAllowedPrefixes: readonly string[];
   readonly endpoints: readonly NginxEndpoint[];
@@ -88,9 +93,14 @@ export function renderNginxConf(model: NginxModel): string {
     if (/["{}]|\\$/.test(e.pathPattern)) throw new Error(`endpoint ${e.name}: a path pattern may not hold " { } or end in \\`);
   }
   if (model.endpoints.length > 0 && !model.integrationUpstream) throw new Error("endpoints need the integration upstream");
+  const token = model.tokenUpstream;
+  if (token && (!/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(token.address) || !/^[a-z0-9.-]+:\d{1,5}$/.test(token.host))) {
+    throw new Error(`token upstream must be <IPv4>:<port> called as <host>:<port>, got ${JSON.stringify(token)}`);
+  }
   return render({
     ...model,
     integrationUpstream: model.integrationUpstream ?? false,
+    tokenUpstream: token ?? false,
     httpsSuffix: model.publicHttpsPort === 443 ? "" : `:${model.publicHttpsPort}`,
     prefixes: [...PORTAL_PREFIXES, ...model.extraAllowedPrefixes],
     denied: DENIED_PATHS,

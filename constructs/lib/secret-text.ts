@@ -20,6 +20,13 @@ export type SecretName =
   /** A portal: its nodes' own database role, and the UserManagementSauPassword of every node. */
   | "database-portal-password"
   | "user-management-sau-password"
+  /** The Identity Service: its database role, and the client Creatio signs in with. */
+  | "database-identity-password"
+  | "identity-client-id"
+  | "identity-client-secret"
+  /** Supplied, not generated: Terraform variables, known at plan time (the settings job's administrator). */
+  | "creatio-admin-user"
+  | "creatio-admin-password"
   /** Redis' TLS mode: not all secret (certificates are public), but generated at apply time like the passwords. */
   | "redis-ca-certificate"
   | "redis-tls-certificate"

@@ -1,7 +1,7 @@
 import { DEFAULTS } from "../defaults";
 import { hostCapacity, parseCidr } from "./ipv4";
 
-export type SubnetKey = "appSubnet" | "dataSubnet" | "dmzSubnet" | "portalSubnet" | "portalDataSubnet";
+export type SubnetKey = "appSubnet" | "dataSubnet" | "dmzSubnet" | "portalSubnet" | "portalDataSubnet" | "identityEdgeSubnet";
 /** The networks a portal adds. */
 export const PORTAL_SUBNET_KEYS: readonly SubnetKey[] = ["dmzSubnet", "portalSubnet", "portalDataSubnet"];
 
@@ -17,12 +17,24 @@ export function farmSubnets(s: Partial<Record<SubnetKey, string>> = {}): Record<
     dmzSubnet: s.dmzSubnet ?? n.dmzSubnet,
     portalSubnet: s.portalSubnet ?? n.portalSubnet,
     portalDataSubnet: s.portalDataSubnet ?? n.portalDataSubnet,
+    identityEdgeSubnet: s.identityEdgeSubnet ?? n.identityEdgeSubnet,
   };
 }
 
-/** The subnet keys an environment uses: the portal's only with a portal. */
-export function subnetKeysInUse(hasPortal: boolean): readonly SubnetKey[] {
-  return hasPortal ? ["appSubnet", "dataSubnet", ...PORTAL_SUBNET_KEYS] : ["appSubnet", "dataSubnet"];
+/** The networks an environment has: the portal's only with a portal, the identity edge only with a published token endpoint. */
+export interface NetworksInUse {
+  readonly portal: boolean;
+  readonly tokenEndpoint: boolean;
+}
+
+/** The subnet keys an environment uses. */
+export function subnetKeysInUse(use: NetworksInUse): readonly SubnetKey[] {
+  return [
+    "appSubnet",
+    "dataSubnet",
+    ...(use.portal ? PORTAL_SUBNET_KEYS : []),
+    ...(use.tokenEndpoint ? (["identityEdgeSubnet"] as const) : []),
+  ];
 }
 
 /**
@@ -37,8 +49,12 @@ export const OFFSETS = {
   redis: 2,
   /** On the data network (and the portal's data network). */
   database: 3,
-  /** On the DMZ network. */
+  /** On the DMZ network, and on the identity edge network. */
   dmzProxy: 3,
+  /** On the data network, and on the identity edge network. */
+  identityService: 4,
+  /** On the data network: the job that sets Creatio's system settings. */
+  settingsJob: 5,
   /** Node k (0-based) sits at firstNode + k on both the app and the data network. */
   firstNode: 11,
 } as const;

@@ -18,6 +18,8 @@ import { selfSignedCertificate } from "../../support/self-signed";
 import { TEST_IMAGES } from "./images";
 
 export const ENV = "dockertier";
+/** The administrator the settings job signs in as: the stand-in's Supervisor (TF_VAR_creatio_admin_password). */
+export const ADMIN = { user: "Supervisor", password: "Supervisor" } as const;
 const FIXTURE = path.join(__dirname, "..", "fixtures", "farm.yaml");
 const WORK_DIR = path.join(os.tmpdir(), "creatio-farm-docker-tier");
 const DEPLOYMENT_FILE = path.join(WORK_DIR, "deployment.json");
@@ -80,7 +82,7 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
 
   const stackDir = path.join(WORK_DIR, "cdktf.out", "stacks", ENV);
   const stateFile = path.join(WORK_DIR, "state.json");
-  const applier = new Applier(docker, stackDir);
+  const applier = new Applier(docker, stackDir, undefined, { creatio_admin_password: ADMIN.password });
   try {
     await applier.apply(log);
   } catch (e) {
@@ -122,11 +124,16 @@ export async function deploy(docker: Docker, log: (line: string) => void): Promi
 /** The tables Creatio's setup scripts touch, with a row each: the backup the tier's database is restored from. */
 const FIXTURE_SQL = `CREATE TABLE "Feature" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE);
 CREATE TABLE "AdminUnitFeatureState" ("Id" serial PRIMARY KEY, "FeatureId" uuid REFERENCES "Feature", "FeatureState" int NOT NULL DEFAULT 0);
-CREATE TABLE "SysSettings" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE);
+CREATE TABLE "SysSettings" ("Id" uuid PRIMARY KEY, "Code" varchar(250) NOT NULL UNIQUE, "ValueTypeName" varchar(50) NOT NULL DEFAULT 'Text');
 CREATE TABLE "SysSettingsValue" ("Id" serial PRIMARY KEY, "SysSettingsId" uuid REFERENCES "SysSettings", "TextValue" text);
 INSERT INTO "Feature" VALUES ('11111111-1111-1111-1111-111111111111', 'OAuth20Integration');
 INSERT INTO "AdminUnitFeatureState" ("FeatureId") VALUES ('11111111-1111-1111-1111-111111111111');
-INSERT INTO "SysSettings" VALUES ('22222222-2222-2222-2222-222222222222', 'SiteUrl');
+INSERT INTO "SysSettings" VALUES ('22222222-2222-2222-2222-222222222222', 'SiteUrl', 'Text'),
+  ('33333333-3333-3333-3333-333333333331', 'OAuth20IdentityServerUrl', 'Text'),
+  ('33333333-3333-3333-3333-333333333332', 'OAuth20IdentityServerClientId', 'Text'),
+  ('33333333-3333-3333-3333-333333333333', 'OAuth20IdentityServerClientSecret', 'SecureText'),
+  ('44444444-4444-4444-4444-444444444441', 'LandingPagesCollectionUrl', 'Text'),
+  ('44444444-4444-4444-4444-444444444442', 'BulkEmailMonitoringEnabled', 'Boolean');
 INSERT INTO "SysSettingsValue" ("SysSettingsId", "TextValue") VALUES ('22222222-2222-2222-2222-222222222222', 'https://crm.example.com');
 `;
 

@@ -1,8 +1,9 @@
 /**
  * The Docker tier's images, built locally (these machines reach no container registry) and cached by content hash:
  * a Debian 13 base from `debootstrap`, then HAProxy, Redis, PostgreSQL, nginx and a stand-in Creatio node built FROM it
- * with Debian's packages. An image is rebuilt only when its recipe (Dockerfile, scripts, base) changes: the hash is
- * stored as a label and compared before any build.
+ * with Debian's packages, and a stand-in Identity Service built FROM the Creatio stand-in (its nodejs and `pg`). An
+ * image is rebuilt only when its recipe (Dockerfile, scripts, base) changes: the hash is stored as a label and
+ * compared before any build.
  */
 import { spawn } from "child_process";
 import * as crypto from "crypto";
@@ -24,10 +25,17 @@ export const TEST_IMAGES = {
   redis: "creatio-farm-test/redis:8.0",
   postgres: "creatio-farm-test/postgres:17",
   creatio: "creatio-farm-test/creatio-stand-in:8.3.1",
+  identity: "creatio-farm-test/identity-stand-in:1.0",
   nginx: "creatio-farm-test/nginx:1.26",
 } as const;
 
 type ImageName = keyof typeof TEST_IMAGES;
+
+/** The image each recipe is built FROM (its BASE build argument); its hash is part of the image's hash. */
+const PARENT: Partial<Record<ImageName, ImageName>> = { identity: "creatio" };
+
+/** Recipe directories under images/ whose name is not the image's. */
+const RECIPE_DIRS: Partial<Record<ImageName, string>> = { creatio: "creatio-stand-in", identity: "identity-stand-in" };
 
 /** What `debootstrap` installs; part of the base image's hash. */
 const BASE_RECIPE = {
@@ -49,6 +57,7 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
   const seconds = {} as Record<ImageName, number>;
   const built: ImageName[] = [];
   const baseHash = sha256(JSON.stringify(BASE_RECIPE));
+  const hashes = { base: baseHash } as Record<ImageName, string>;
   const t0 = Date.now();
   if (await cached(docker, TEST_IMAGES.base, baseHash)) {
     seconds.base = 0;
@@ -58,16 +67,19 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
     seconds.base = (Date.now() - t0) / 1000;
     built.push("base");
   }
-  for (const name of ["haproxy", "redis", "postgres", "creatio", "nginx"] as const) {
+  // A parent before its children: the identity stand-in is built FROM the Creatio stand-in.
+  for (const name of ["haproxy", "redis", "postgres", "creatio", "identity", "nginx"] as const) {
     const entries = contextFor(name);
-    const hash = sha256(baseHash + entriesDigest(entries));
+    const parent = PARENT[name] ?? "base";
+    const hash = sha256(hashes[parent] + entriesDigest(entries));
+    hashes[name] = hash;
     const started = Date.now();
     if (await cached(docker, TEST_IMAGES[name], hash)) {
       seconds[name] = 0;
       continue;
     }
     log(`building ${TEST_IMAGES[name]}`);
-    await buildFromContext(docker, TEST_IMAGES[name], entries, { buildargs: { BASE: TEST_IMAGES.base }, labels: { [HASH_LABEL]: hash } });
+    await buildFromContext(docker, TEST_IMAGES[name], entries, { buildargs: { BASE: TEST_IMAGES[parent] }, labels: { [HASH_LABEL]: hash } });
     seconds[name] = (Date.now() - started) / 1000;
     built.push(name);
   }
@@ -75,15 +87,22 @@ export async function ensureTestImages(docker: Docker, log: (line: string) => vo
   return { seconds, built };
 }
 
-/** Earlier builds of the test images, untagged by a rebuild: they would pile up with every recipe change. */
+/**
+ * Earlier builds of the test images, untagged by a rebuild: they would pile up with every recipe change. An old
+ * Creatio stand-in goes only after the old identity stand-in built FROM it, so removal repeats while it progresses.
+ */
 async function removeSuperseded(docker: Docker): Promise<void> {
-  const old = await docker.listImages({ filters: { dangling: ["true"], label: [HASH_LABEL] } });
-  for (const image of old) {
-    await docker.getImage(image.Id).remove().catch(() => {}); // still used by a stopped container: left for later
+  for (let removed = true; removed; ) {
+    removed = false;
+    const old = await docker.listImages({ filters: { dangling: ["true"], label: [HASH_LABEL] } });
+    for (const image of old) {
+      // Still used by a stopped container, or the parent of one still here: left for later.
+      removed = (await docker.getImage(image.Id).remove().then(() => true, () => false)) || removed;
+    }
   }
 }
 
-/** Removes the test images (the benchmark's cold build). */
+/** Removes the test images (the benchmark's cold build), children before the image they are built FROM. */
 export async function removeTestImages(docker: Docker): Promise<void> {
   for (const tag of Object.values(TEST_IMAGES).reverse()) {
     await docker.getImage(tag).remove({ force: true }).catch((e: { statusCode?: number }) => {
@@ -162,8 +181,7 @@ function run(cmd: string, args: string[]): Promise<void> {
 
 /** Every file of an image's recipe directory, plus what the stand-in needs from outside it. */
 function contextFor(name: Exclude<ImageName, "base">): TarEntry[] {
-  const recipe = name === "creatio" ? "creatio-stand-in" : name;
-  const entries = filesUnder(path.join(IMAGES_DIR, recipe), "");
+  const entries = filesUnder(path.join(IMAGES_DIR, RECIPE_DIRS[name] ?? name), "");
   if (name === "creatio") {
     for (const pkg of dependencyClosure(["pg", "ioredis", "ws"])) {
       entries.push(...filesUnder(path.join(REPO_ROOT, "node_modules", pkg), `stand-in/node_modules/${pkg}/`));

@@ -22,7 +22,7 @@ interface TerraformJson {
   readonly terraform?: unknown;
   readonly data?: unknown;
   readonly locals?: Record<string, unknown>;
-  readonly variable?: unknown;
+  readonly variable?: Record<string, { type?: string; default?: unknown; sensitive?: boolean; nullable?: boolean; description?: string }>;
   readonly module?: unknown;
 }
 
@@ -36,6 +36,8 @@ interface ResourceState {
 export interface ApplierState {
   readonly stackDir: string;
   readonly resources: Record<string, ResourceState>;
+  /** The values given for the stack's variables (`-var`/`TF_VAR_`), kept like Terraform keeps what resources used. */
+  readonly variables?: Record<string, string>;
 }
 
 interface Planned {
@@ -52,17 +54,30 @@ export class Applier {
   private readonly outputsConfig: Record<string, { value: unknown; sensitive?: boolean }>;
   private readonly locals: Record<string, unknown>;
   private state: Record<string, ResourceState>;
+  private readonly variables: Record<string, string>;
 
   /** Reads and checks `<stackDir>/cdk.tf.json`; throws, naming every unimplemented thing, before touching Docker. */
   constructor(
     private readonly docker: Docker,
     private readonly stackDir: string,
     state: ApplierState | undefined = undefined,
+    /** Values of the stack's variables, as `-var name=value` gives them. @default - those the state holds */
+    variables: Record<string, string> = {},
   ) {
     const tf = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
     this.locals = tf.locals ?? {};
     const problems: string[] = [];
-    for (const key of ["data", "variable", "module"] as const) if (tf[key] !== undefined) problems.push(`top-level "${key}"`);
+    for (const key of ["data", "module"] as const) if (tf[key] !== undefined) problems.push(`top-level "${key}"`);
+    // Variables of type string: a value given, else the one the state holds, else the default; none is an error,
+    // as Terraform's "No value for required variable".
+    this.variables = {};
+    for (const [name, v] of Object.entries(tf.variable ?? {})) {
+      const unknown = Object.keys(v).filter((k) => !["type", "default", "sensitive", "nullable", "description"].includes(k));
+      if (unknown.length || (v.type ?? "string") !== "string") problems.push(`variable ${name} (${unknown.join(", ") || `type ${v.type}`})`);
+      const value = variables[name] ?? state?.variables?.[name] ?? (v.default === undefined ? undefined : String(v.default));
+      if (value === undefined) problems.push(`no value for required variable ${name}`);
+      else this.variables[name] = value;
+    }
     for (const [name, blocks] of Object.entries(tf.provider ?? {})) {
       if (!PROVIDERS.has(name)) problems.push(`provider ${name}`);
       else if (blocks.some((b) => Object.keys(b as object).length)) problems.push(`provider ${name} settings`);
@@ -181,7 +196,7 @@ export class Applier {
   }
 
   save(file: string): void {
-    const state: ApplierState = { stackDir: this.stackDir, resources: this.state };
+    const state: ApplierState = { stackDir: this.stackDir, resources: this.state, variables: this.variables };
     fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
   }
 
@@ -222,6 +237,10 @@ export class Applier {
   /** Resource addresses a value refers to, through the locals it uses (which Terraform evaluates in place). */
   private resourceReferences(value: unknown, where: string, problems: string[], via: readonly string[] = []): string[] {
     return references(value, where).flatMap((r) => {
+      if (r.type === "var") {
+        if (!(r.name in this.variables)) problems.push(`${where} refers to var.${r.name}, which has no value`);
+        return [];
+      }
       if (r.type !== "local") return [`${r.type}.${r.name}`];
       if (!(r.name in this.locals)) {
         problems.push(`${where} refers to local.${r.name}, which is not in the stack`);
@@ -236,6 +255,11 @@ export class Applier {
   }
 
   private lookup(ref: Reference, where: string): string {
+    if (ref.type === "var") {
+      const value = this.variables[ref.name];
+      if (value === undefined) throw new Error(`${where}: var.${ref.name} has no value`);
+      return value;
+    }
     if (ref.type === "local") {
       return String(resolve(this.locals[ref.name], (r) => this.lookup(r, `local.${ref.name}`), `local.${ref.name}`));
     }

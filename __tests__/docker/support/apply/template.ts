@@ -1,6 +1,6 @@
 /**
- * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}` and `${local.name}`
- * references, `${sha256(type.name.attribute)}` (lowercase hex of the UTF-8 text, as Terraform's function), and the
+ * Terraform's string templates, as far as cdk.tf.json uses them: `${type.name.attribute}`, `${local.name}` and
+ * `${var.name}` references, `${sha256(type.name.attribute)}` (lowercase hex of the UTF-8 text, as Terraform's function), and the
  * escapes `$${` (a literal `${`) and `%%{` (a literal `%{`). Anything else (a function call, an expression, a
  * `%{` directive) is refused by name: the applier must never pass on text Terraform would have changed.
  */
@@ -14,8 +14,8 @@ export interface Reference {
 }
 
 const REFERENCE = /^([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z][a-z0-9_]*)$/;
-/** `local.<name>`: a reference with type "local" and no attribute. */
-const LOCAL = /^local\.([A-Za-z0-9_-]+)$/;
+/** `local.<name>` and `var.<name>`: a reference with type "local" or "var" and no attribute. */
+const LOCAL = /^(local|var)\.([A-Za-z0-9_-]+)$/;
 
 /** `sha256(<reference>)`. */
 const SHA256 = /^sha256\(([^()]+)\)$/;
@@ -42,7 +42,7 @@ function parse(template: string, where: string): Part[] {
       if (!m && !local) throw new Error(`${where}: the template expression "\${${whole}}" is not implemented by the Docker tier's applier`);
       if (text) parts.push({ text });
       text = "";
-      const ref = m ? { type: m[1], name: m[2], attribute: m[3] } : { type: "local", name: local![1], attribute: "" };
+      const ref = m ? { type: m[1], name: m[2], attribute: m[3] } : { type: local![1], name: local![2], attribute: "" };
       parts.push(hashed ? { ref, sha256: true } : { ref });
       i = end + 1;
     } else if (template.startsWith("%{", i)) {

@@ -15,6 +15,9 @@
  *   GET  /api/StandIn/WhoAmI                  200 for a valid session cookie, 401 with the reason otherwise
  *   GET  /api/StandIn/Node                    200 naming this node, with how many health checks in a row it
  *                                             passed (no session needed)
+ *   POST /DataService/json/SyncReply/QuerySysSettings, …/PostSysSettingsValues
+ *                                             system settings (settings-api.js): Supervisor's session and BPMCSRF
+ *   POST /ServiceModel/AuthService.svc/Logout ends the session
  *   POST /msg/negotiate                       SignalR negotiate: the connection token lives in this node's memory
  *   GET  /msg?id=<token>  (WebSocket)         101 only on the node that negotiated the token, 404 elsewhere
  *
@@ -32,6 +35,7 @@ const Redis = require("ioredis");
 const { WebSocketServer } = require("ws");
 const { readAppsettings, readConnectionStrings, readWebHostConfig, keyValues, redisOptions } = require("./config-files");
 const { KeyRing, keyRingLocation } = require("./key-ring");
+const { handleSettings } = require("./settings-api");
 
 /** user → [password, the provider that signs it in] (a portal user's provider is SSPUserPassword). */
 const USERS = { Supervisor: ["Supervisor", "InternalUserPassword"], PortalUser: ["PortalUser", "SSPUserPassword"] };
@@ -219,6 +223,8 @@ async function serve(appDir) {
 
   async function route(req, res) {
     const url = new URL(req.url ?? "/", "http://node");
+    // Kestrel's rule: an HTTP/1.0 request with a body method needs its length (LengthRequiredHttp10).
+    if (req.httpVersion === "1.0" && req.method === "POST" && req.headers["content-length"] === undefined) return send(res, 400, { node, reason: "Content-Length required" });
     if (url.pathname === "/api/HealthCheck/Ping" && req.method === "GET") {
       const ok = await dbAnswers();
       healthyChecksInARow = ok ? healthyChecksInARow + 1 : 0;
@@ -242,6 +248,16 @@ async function serve(appDir) {
         connectionToken,
         availableTransports: [{ transport: "WebSockets", transferFormats: ["Text", "Binary"] }],
       });
+    }
+    if (url.pathname.startsWith("/DataService/json/SyncReply/")) {
+      const jar = cookies(req);
+      const ctx = { pool, caller: await session(req), csrfOk: Boolean(jar.BPMCSRF) && req.headers.bpmcsrf === jar.BPMCSRF, body: () => readBody(req) };
+      if (await handleSettings(req, (status, body) => send(res, status, body), ctx)) return;
+    }
+    if (url.pathname === "/ServiceModel/AuthService.svc/Logout" && req.method === "POST") {
+      const s = await session(req);
+      if (s.ok) await redis.del(`stand-in:session:${s.sid}`);
+      return send(res, 200, { Code: 0 });
     }
     return send(res, 404, { node, reason: "not found" });
   }

@@ -68,5 +68,5 @@ GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";
 SELECT format('ALTER ROLE %I NOLOGIN', r.rolname)
   FROM pg_catalog.pg_roles r
   JOIN pg_catalog.pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass
- WHERE d.description = 'creatio-farm data role' AND r.rolcanlogin
+ WHERE d.description IN ('creatio-farm data role', 'creatio-farm schema role') AND r.rolcanlogin
 \gexec

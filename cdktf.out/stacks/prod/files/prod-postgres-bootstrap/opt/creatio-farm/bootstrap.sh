@@ -5,7 +5,8 @@
 # alone): the superuser has no network login. Converges the application role, its database and every data role.
 # Needs: POSTGRES_USER (the superuser); the application role's password in the file CREATIO_DB_PASSWORD_FILE names
 # (or CREATIO_DB_PASSWORD, for a database bootstrapped by hand: then it is on psql's command line);
-# role creatio_portal's password in /opt/creatio-farm/role-password-creatio_portal.
+# role creatio_portal's password in /opt/creatio-farm/role-password-creatio_portal;
+# role creatio_identity's password in /opt/creatio-farm/role-password-creatio_identity.
 set -eu
 
 fail() { echo "creatio-farm: $*" >&2; exit 1; }
@@ -23,6 +24,8 @@ else
 fi
 [ -r '/opt/creatio-farm/role-password-creatio_portal' ] || fail "/opt/creatio-farm/role-password-creatio_portal (role creatio_portal's password) is not readable; refusing to bootstrap the Creatio database"
 set -- "$@" -v 'data_role_0_password_file=/opt/creatio-farm/role-password-creatio_portal'
+[ -r '/opt/creatio-farm/role-password-creatio_identity' ] || fail "/opt/creatio-farm/role-password-creatio_identity (role creatio_identity's password) is not readable; refusing to bootstrap the Creatio database"
+set -- "$@" -v 'data_role_1_password_file=/opt/creatio-farm/role-password-creatio_identity'
 
 # The database container starts beside this job. On an empty volume its entrypoint first runs a temporary server
 # that listens on the socket only (listen_addresses ''), then stops it fast and starts the real one: wait for the
@@ -35,7 +38,7 @@ until [ -n "$(psql --no-psqlrc --no-password --quiet --tuples-only --no-align --
   sleep 1
 done
 
-echo "creatio-farm: bootstrapping database 'creatio' for role 'creatio' and data role 'creatio_portal'"
+echo "creatio-farm: bootstrapping database 'creatio' for role 'creatio' and data role 'creatio_portal' and data role 'creatio_identity'"
 # Idempotent: a run whose connection was lost (psql exit 2: the server restarted under it) is run again.
 bootstrap() {
   attempt=1
@@ -50,4 +53,7 @@ bootstrap() {
   done
 }
 bootstrap "$@"
+# Last, on what the database now holds (a restore's objects included): own schemas, features.
+psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --quiet --username "$POSTGRES_USER" --dbname 'creatio' -f '/opt/creatio-farm/bootstrap-finish.sql' \
+  || fail "the finishing SQL failed (see the lines above)"
 echo "creatio-farm: bootstrap of 'creatio' done"

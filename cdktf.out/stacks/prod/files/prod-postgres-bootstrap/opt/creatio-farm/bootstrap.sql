@@ -8,6 +8,7 @@
 \set db_name 'creatio'
 \set app_user 'creatio'
 \set data_role_0 'creatio_portal'
+\set data_role_1 'creatio_identity'
 
 -- 0. Passwords from their files (the whole file but a final newline) -----------------
 \if :{?app_password_file}
@@ -15,6 +16,9 @@
 \endif
 \if :{?data_role_0_password_file}
   \set data_role_0_password `cat :'data_role_0_password_file'`
+\endif
+\if :{?data_role_1_password_file}
+  \set data_role_1_password `cat :'data_role_1_password_file'`
 \endif
 
 -- 1. Preconditions -----------------------------------------------------------------
@@ -39,6 +43,15 @@ SELECT :'data_role_0_password' = '' AS data_password_empty
 \gset
 \if :data_password_empty
   DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: data_role_0_password is empty'; END $$;
+\endif
+\if :{?data_role_1_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: psql variable data_role_1_password is not set'; END $$;
+\endif
+SELECT :'data_role_1_password' = '' AS data_password_empty
+\gset
+\if :data_password_empty
+  DO $$ BEGIN RAISE EXCEPTION 'creatio-farm: data_role_1_password is empty'; END $$;
 \endif
 
 -- 2. Application role: what Creatio nodes connect as (owns its database, nothing more) ---
@@ -111,10 +124,34 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public REVOKE UPDATE ON 
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"data_role";
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO :"data_role";
 
+-- 5. Role "creatio_identity" with a schema of its own (the Identity Service's): it creates its tables in the schema named
+--    after it (first in its default search_path, made by the finishing step once the database holds what it will
+--    hold) and has no right on Creatio's tables. It inherits no other role's rights; the comment marks it as the
+--    farm's, so it loses its login once no client has it.
+\set data_role :data_role_1
+SELECT format('CREATE ROLE %I', :'data_role')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'data_role')
+\gexec
+
+ALTER ROLE :"data_role" WITH
+  LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT
+  CONNECTION LIMIT -1 VALID UNTIL 'infinity'
+  PASSWORD :'data_role_1_password';
+COMMENT ON ROLE :"data_role" IS 'creatio-farm schema role';
+SELECT format('REVOKE %I FROM %I', g.rolname, m.rolname)
+  FROM pg_catalog.pg_auth_members a
+  JOIN pg_catalog.pg_roles g ON g.oid = a.roleid
+  JOIN pg_catalog.pg_roles m ON m.oid = a.member
+ WHERE m.rolname = :'data_role'
+\gexec
+GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"data_role";
+REVOKE ALL ON SCHEMA public FROM :"data_role";
+
 -- 6. Data roles of clients that are gone (a portal removed): no login any more; their grants stay for a DBA to drop.
 SELECT format('ALTER ROLE %I NOLOGIN', r.rolname)
   FROM pg_catalog.pg_roles r
   JOIN pg_catalog.pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass
- WHERE d.description = 'creatio-farm data role' AND r.rolcanlogin
+ WHERE d.description IN ('creatio-farm data role', 'creatio-farm schema role') AND r.rolcanlogin
    AND r.rolname <> :'data_role_0'
+   AND r.rolname <> :'data_role_1'
 \gexec
