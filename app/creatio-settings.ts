@@ -3,6 +3,7 @@ import { DEFAULTS } from "../constructs/defaults";
 import { CreatioNodeSet } from "../constructs/creatio-nodes/creatio-node-set";
 import { CreatioSettings } from "../constructs/creatio-settings/creatio-settings";
 import { IdentityService } from "../constructs/identity-service/identity-service";
+import { OAUTH_SETTINGS } from "../constructs/identity-service/oauth-settings";
 import { FarmValidationError } from "../constructs/lib/errors";
 import { OFFSETS } from "../constructs/networks/address-plan";
 import { FarmNetwork } from "../constructs/networks/farm-network";
@@ -42,9 +43,9 @@ export function addCreatioSettings(p: SettingsScope): CreatioSettings {
   });
   for (const [code, value] of Object.entries(config.systemSettings ?? {})) settings.set(code, value);
   if (p.identity) {
-    settings.set("OAuth20IdentityServerUrl", p.identity.internalUrl);
-    settings.setSecret("OAuth20IdentityServerClientId", "identity-client-id");
-    settings.setSecret("OAuth20IdentityServerClientSecret", "identity-client-secret");
+    settings.set(OAUTH_SETTINGS.url, p.identity.internalUrl);
+    settings.setSecret(OAUTH_SETTINGS.clientId, "identity-client-id");
+    settings.setSecret(OAUTH_SETTINGS.clientSecret, "identity-client-secret");
   }
   return settings;
 

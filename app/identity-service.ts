@@ -58,7 +58,7 @@ export function addIdentityService(p: IdentityScope, ids: IdentityConfig): { ide
       subnet: farmSubnets(config.network).identityEdgeSubnet,
       internal: true,
     });
-    p.proxy.forwardTokenEndpointTo(edge, { address: identity.addressOn(edge), port: identity.port, host: new URL(internalUrl).host });
+    p.proxy.forwardTokenEndpointTo(edge, { address: identity.joinNetwork(edge), port: identity.port, host: new URL(internalUrl).host });
     new TerraformOutput(stack, "identity_token_url", { value: `${p.proxy.url}connect/token` });
   }
   new TerraformOutput(stack, "identity_service_url", { value: internalUrl, description: "The Identity Service as Creatio's nodes reach it (OAuth20IdentityServerUrl)." });

@@ -12,7 +12,8 @@ import { imagePinProblem, PINNED_IMAGE_PATTERN } from "../constructs/lib/image-r
 import { IPV4_ADDRESS, IPV4_ADDRESS_OR_CIDR, parseCidr } from "../constructs/networks/ipv4";
 import { farmSubnets, NetworksInUse, SubnetKey, subnetKeysInUse } from "../constructs/networks/address-plan";
 import { IDENTITY_SERVICE_POOLS } from "../constructs/identity-service/render-identity-appsettings";
-import { SETTING_CODE, settingValueProblem } from "../constructs/creatio-settings/render-settings";
+import { SETTING_CODE, SETTING_CODE_EXPECTED, settingValueProblem } from "../constructs/creatio-settings/render-settings";
+import { OAUTH_SETTING_CODES } from "../constructs/identity-service/oauth-settings";
 import { FARM_SUBNET_PATTERN, nodeCapacityProblem, subnetOverlapProblem, subnetRangeProblem } from "../constructs/networks/rules";
 import { CERTIFICATE_PATH_JSON_SCHEMA, certificatePathProblem } from "../constructs/balancer/certificate-path";
 import { HAPROXY_TOO_OLD_PATTERN, HOST_NAME, haproxyVersionProblem, metricsPathProblem, portClashes, redirectHostProblem } from "../constructs/balancer/rules";
@@ -451,12 +452,9 @@ const identityService = mapping({
     "Creatio's Identity Service (OAuth 2.0), beside the farm on the internal data network, with its own database role, a generated client for Creatio and a signing certificate generated on the Docker host. Without it, nothing of it exists.",
   );
 
-/** The settings the farm sets itself when it runs the Identity Service. */
-export const OAUTH_SETTING_CODES = ["OAuth20IdentityServerUrl", "OAuth20IdentityServerClientId", "OAuth20IdentityServerClientSecret"] as const;
-
 const systemSettings = z
   .record(
-    z.string().regex(SETTING_CODE, { error: "expected a system setting code (a letter, then letters, digits or '_'; at most 250)" }),
+    z.string().regex(SETTING_CODE, { error: SETTING_CODE_EXPECTED }),
     z
       .union([z.string().max(10000), z.number().finite(), z.boolean()], { error: "expected text, a number or true/false" })
       .superRefine((v, ctx) => {
@@ -465,7 +463,7 @@ const systemSettings = z
       }),
     {
       error: (issue) =>
-        issue.code === "invalid_key" ? "expected a system setting code (a letter, then letters, digits or '_'; at most 250)" : "expected a mapping of system setting codes to values",
+        issue.code === "invalid_key" ? SETTING_CODE_EXPECTED : "expected a mapping of system setting codes to values",
     },
   )
   .optional()

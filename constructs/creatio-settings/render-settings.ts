@@ -11,9 +11,18 @@ export const SETTING_CODE = /^[A-Za-z][A-Za-z0-9_]{0,249}$/;
 /** A value as PostSysSettingsValues takes it: text (Text, SecureText, lookups by id), a number or a boolean. */
 export type SettingValue = string | number | boolean;
 
+export const SETTING_CODE_EXPECTED = "expected a system setting code (a letter, then letters, digits or '_'; at most 250)";
+
 /** Why `code` cannot be a system setting code, or undefined. */
 export function settingCodeProblem(code: string): string | undefined {
-  return SETTING_CODE.test(code) ? undefined : `expected a system setting code (a letter, then letters, digits or '_'; at most 250), got ${JSON.stringify(code)}`;
+  return SETTING_CODE.test(code) ? undefined : `${SETTING_CODE_EXPECTED}, got ${JSON.stringify(code)}`;
+}
+
+/** Why `value` cannot be sent as a system setting's value (its type), or undefined. */
+function settingTypeProblem(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `expected a finite number, got ${value}`;
+  if (typeof value === "boolean" || typeof value === "string") return undefined;
+  return `expected text, a number or true/false, got ${JSON.stringify(value)}`;
 }
 
 /** Marks where a generated secret goes in a rendered file (`secret-text.ts`): never allowed in a value from the environment file. */
@@ -25,9 +34,8 @@ const SECRET_MARK = "@@secret:";
  * land in a setting any Creatio user may read.
  */
 export function settingValueProblem(value: unknown): string | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : `expected a finite number, got ${value}`;
-  if (typeof value === "boolean") return undefined;
-  if (typeof value !== "string") return `expected text, a number or true/false, got ${JSON.stringify(value)}`;
+  const type = settingTypeProblem(value);
+  if (type || typeof value !== "string") return type;
   return value.includes(SECRET_MARK) ? `expected text without "${SECRET_MARK}", which marks where the farm puts a generated secret` : undefined;
 }
 
@@ -46,9 +54,9 @@ export function renderSettingsRequests(values: Readonly<Record<string, SettingVa
   for (const code of codes) {
     const problem = settingCodeProblem(code);
     if (problem) throw new Error(problem);
-    const v = values[code];
-    if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`${code}: expected a finite number, got ${v}`);
-    if (!["string", "number", "boolean"].includes(typeof v)) throw new Error(`${code}: expected text, a number or true/false, got ${JSON.stringify(v)}`);
+    // The secret mark is allowed here: the construct places it for generated secrets (setSecret) and refuses it in values.
+    const type = settingTypeProblem(values[code]);
+    if (type) throw new Error(`${code}: ${type}`);
   }
   const sorted = Object.fromEntries(codes.map((c) => [c, values[c]]));
   return {

@@ -64,14 +64,14 @@ export interface IdentityServiceProps {
  * signing certificate, the log level, the listen URL) and keeps everything else as shipped. A one-shot job in
  * `certificateToolsImage` makes the signing certificate on the Docker host, in a volume only the service mounts.
  *
- * It is a database client with a role of its own (`database.allowFrom(identity, { role })`), and is reached on the
- * networks it is attached to (`reachableOn`) by the name `identity-service`.
+ * It is a database client with a role of its own (`database.allowFrom(identity, { role })`): on that network Creatio's
+ * nodes reach it by the name `identity-service` (`urlOn`).
  *
  * @example
  * const identity = new IdentityService(stack, "identity-service", { environment: "prod",
  *   image: "registry.example.com/creatio-identity-service:8.3.1", secrets, certificateToolsImage: db.image });
  * database.allowFrom(identity, { role: { user: "creatio_identity", password: "database-identity-password", ownSchema: true } });
- * identity.reachableOn(data); // then identity.urlOn(data) is what Creatio's nodes call
+ * identity.urlOn(data); // what Creatio's nodes call
  */
 export class IdentityService extends Construct implements IDatabaseClient {
   public readonly container: IWorkload;
@@ -146,20 +146,14 @@ export class IdentityService extends Construct implements IDatabaseClient {
     this.container = service;
   }
 
-  /** Makes the service reachable on `network` as `identity-service`; returns its URL there. */
-  public reachableOn(network: FarmNetwork): string {
-    this.container.attach(network, OFFSETS.identityService, [HOST_ALIAS]);
-    return this.urlOn(network);
-  }
-
   /** The service's URL on a network it is attached to: by name, as the containers there resolve it. */
   public urlOn(network: FarmNetwork): string {
     if (!this.container.addressOn(network)) throw new FarmValidationError(`the Identity Service is not on ${network.name}`, this);
     return `http://${HOST_ALIAS}:${HTTP_PORT}`;
   }
 
-  /** Its address on `network` (attached first, at its fixed offset): a proxy in front of it names it so. */
-  public addressOn(network: FarmNetwork): string {
+  /** Attaches it to `network` at its fixed offset; its address there, by which a proxy in front of it calls it. */
+  public joinNetwork(network: FarmNetwork): string {
     return this.container.attach(network, OFFSETS.identityService);
   }
 
